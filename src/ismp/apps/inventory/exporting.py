@@ -1,0 +1,87 @@
+"""Exporting the inventory a user may see, as a ledger (CSV, XLSX) or JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import Prefetch
+
+from ismp.apps.inventory.models import Component, System
+from ismp.apps.inventory.queries import systems_for
+from ismp.engines.inventory.ledger import write_ledger
+from ismp.engines.inventory.records import COMPONENT_COLUMNS
+
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+_CHUNK = 1000
+
+
+def _systems(user: Any) -> Iterator[System]:
+    qs = (
+        systems_for(user)
+        .select_related("organisation", "service_owner")
+        .prefetch_related("administrators", Prefetch("components", queryset=Component.objects.order_by("pk")))
+        .order_by("name")
+    )
+    yield from qs.iterator(chunk_size=_CHUNK)
+
+
+def _system_cells(system: System) -> dict[str, str]:
+    return {
+        "system": system.name,
+        "purpose": system.purpose,
+        "organisation": system.organisation.code,
+        "service_owner": system.service_owner.username if system.service_owner else "",
+        "administrators": ";".join(sorted(u.username for u in system.administrators.all())),
+        "lifecycle": system.lifecycle,
+        "system_type": system.system_type,
+        "criticality": system.criticality,
+        "has_global_ip": "yes" if system.has_global_ip else "no",
+        "addresses": ";".join(system.addresses),
+        "fqdns": ";".join(system.fqdns),
+        "urls": ";".join(system.urls),
+        "hardware": system.hardware,
+        "location": system.location,
+        "notes": system.notes,
+    }
+
+
+def ledger_rows(user: Any) -> Iterator[dict[str, str]]:
+    """One row per system × component (one row for a system without components)."""
+    for system in _systems(user):
+        cells = _system_cells(system)
+        components = list(system.components.all())
+        if not components:
+            yield cells | {c: "" for c in COMPONENT_COLUMNS}
+        for component in components:
+            yield cells | {c: getattr(component, c) for c in COMPONENT_COLUMNS}
+
+
+def _json_document(user: Any) -> dict[str, Any]:
+    systems = []
+    for system in _systems(user):
+        cells: dict[str, Any] = _system_cells(system)
+        cells.update(
+            administrators=sorted(u.username for u in system.administrators.all()),
+            has_global_ip=system.has_global_ip, addresses=system.addresses, fqdns=system.fqdns, urls=system.urls,
+            created_at=system.created_at.isoformat(), updated_at=system.updated_at.isoformat(),
+            components=[
+                {c: getattr(component, c) for c in COMPONENT_COLUMNS}
+                | {"source": component.source, "first_seen": component.first_seen.isoformat(),
+                   "last_seen": component.last_seen.isoformat()}
+                for component in system.components.all()
+            ],
+        )
+        systems.append(cells)
+    return {"format": "ismp-inventory", "version": 1, "systems": systems}
+
+
+def export_inventory(user: Any, fmt: str) -> bytes:
+    """The inventory visible to ``user`` in ``fmt`` (csv, xlsx or json)."""
+    if fmt == "json":
+        return json.dumps(_json_document(user), ensure_ascii=False, indent=1).encode("utf-8")
+    buffer = io.BytesIO()
+    write_ledger(ledger_rows(user), buffer, fmt)
+    return buffer.getvalue()

@@ -1,0 +1,15 @@
+from rest_framework.routers import DefaultRouter
+
+from ismp.apps.accounts.api import OrganisationViewSet, TokenViewSet, UserViewSet
+from ismp.apps.audit.api import AuditEntryViewSet
+from ismp.apps.inventory.api import ComponentViewSet, SystemViewSet
+
+router = DefaultRouter()
+router.register("systems", SystemViewSet, basename="system")
+router.register("components", ComponentViewSet, basename="component")
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("users", UserViewSet, basename="user")
+router.register("tokens", TokenViewSet, basename="token")
+router.register("audit", AuditEntryViewSet, basename="audit")
+
+urlpatterns = router.urls

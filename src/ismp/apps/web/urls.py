@@ -1,0 +1,41 @@
+"""URLs of the web interface (namespace "web"). The REST API lives under /api/ (api_urls.py)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from ismp.apps.audit import views as audit
+from ismp.apps.inventory import views as inventory
+from ismp.apps.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("healthz/", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organisations/", views.organisations, name="organisations"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    # the system inventory (システム台帳)
+    path("systems/", inventory.system_list, name="system-list"),
+    path("systems/new/", inventory.system_create, name="system-create"),
+    path("systems/<int:pk>/", inventory.system_detail, name="system-detail"),
+    path("systems/<int:pk>/edit/", inventory.system_edit, name="system-edit"),
+    path("systems/<int:pk>/delete/", inventory.system_delete, name="system-delete"),
+    path("systems/<int:pk>/components/new/", inventory.component_create, name="component-create"),
+    path("systems/<int:pk>/components/<int:component_pk>/edit/", inventory.component_edit, name="component-edit"),
+    path(
+        "systems/<int:pk>/components/<int:component_pk>/delete/", inventory.component_delete,
+        name="component-delete",
+    ),
+    path("inventory/import/", inventory.inventory_import, name="inventory-import"),
+    path("inventory/export/", inventory.inventory_export, name="inventory-export"),
+    # the audit trail (監査ログ)
+    path("audit/", audit.audit_list, name="audit-list"),
+    path("audit/export/", audit.audit_export, name="audit-export"),
+]

@@ -1,0 +1,190 @@
+"""Pages of the web interface that belong to no single domain: dashboard, organisations, API tokens, health.
+
+Login and logout are Django's own views (see urls.py); axes throttles the login form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ismp.apps.accounts import services as account_services
+from ismp.apps.accounts.choices import TokenScope
+from ismp.apps.accounts.models import ApiToken, Organisation, User
+from ismp.apps.audit.queries import audit_entries_for
+from ismp.apps.audit.services import Actor
+from ismp.apps.inventory.choices import Lifecycle, SystemType
+from ismp.apps.inventory.models import System
+from ismp.apps.inventory.queries import components_for, systems_for
+from ismp.errors import Forbidden, InputError
+
+RECENT_AUDIT_ENTRIES = 10
+PUBLIC_TYPES = (SystemType.PUBLIC_WEB, SystemType.PUBLIC_OTHER)
+
+
+class ListPage(Page):  # type: ignore[type-arg]
+    @property
+    def page_links(self) -> Iterable[int | str]:
+        """The page numbers to link to, elided: 1 … 4 5 [6] 7 8 … 20."""
+        return self.paginator.get_elided_page_range(self.number, on_each_side=2, on_ends=1)
+
+
+class ListPaginator(Paginator):  # type: ignore[type-arg]
+    def _get_page(self, *args: Any, **kwargs: Any) -> ListPage:
+        return ListPage(*args, **kwargs)
+
+
+def paginate(request: HttpRequest, object_list: Any, per_page: int) -> ListPage:
+    """The page of ``object_list`` that ``?page=`` asks for (a bad number gives the first or last page)."""
+    page = ListPaginator(object_list, per_page).get_page(request.GET.get("page"))
+    assert isinstance(page, ListPage)
+    return page
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness probe for load balancers and `ismp serve`: no login, no database."""
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+# ----------------------------------------------------------------------------------------- dashboard
+
+def _breakdown(systems: QuerySet[System], field: str, choices: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Systems counted by one choice field, every choice listed (zero included), in the choices' order."""
+    counts = dict(systems.order_by().values_list(field).annotate(n=Count("pk")))
+    return [{"value": value, "label": label, "count": counts.get(value, 0)} for value, label in choices]
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The bottom line of the user's scope: what is registered, where, in which state; recent changes."""
+    user: Any = request.user
+    systems = systems_for(user)
+    totals = systems.aggregate(
+        systems=Count("pk"),
+        in_service=Count("pk", filter=Q(lifecycle=Lifecycle.IN_SERVICE)),
+        public=Count("pk", filter=Q(system_type__in=PUBLIC_TYPES)),
+        global_ip=Count("pk", filter=Q(has_global_ip=True)),
+    )
+    by_organisation = (
+        systems.order_by().values("organisation__code", "organisation__name")
+        .annotate(
+            count=Count("pk"),
+            in_service=Count("pk", filter=Q(lifecycle=Lifecycle.IN_SERVICE)),
+            public=Count("pk", filter=Q(system_type__in=PUBLIC_TYPES)),
+        )
+        .order_by("-count", "organisation__code")
+    )
+    return render(request, "web/dashboard.html", {
+        "totals": totals,
+        "components": components_for(user).count(),
+        "by_type": _breakdown(systems, "system_type", SystemType.choices),
+        "by_lifecycle": _breakdown(systems, "lifecycle", Lifecycle.choices),
+        "by_organisation": list(by_organisation),
+        "recent_audit": list(audit_entries_for(user)[:RECENT_AUDIT_ENTRIES]) if user.reads_audit_trail else None,
+    })
+
+
+# ------------------------------------------------------------------------------------- organisations
+
+def _tree(organisations: list[Organisation]) -> list[tuple[Organisation, int]]:
+    """Organisations in depth-first order with their depth (company 0, division 1, department 2 …)."""
+    children: dict[int | None, list[Organisation]] = {}
+    for org in organisations:
+        children.setdefault(org.parent_id, []).append(org)
+    ordered: list[tuple[Organisation, int]] = []
+    stack = [(org, 0) for org in reversed(children.get(None, []))]
+    while stack:
+        org, depth = stack.pop()
+        ordered.append((org, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(org.pk, [])))
+    return ordered
+
+
+@login_required
+@require_GET
+def organisations(request: HttpRequest) -> HttpResponse:
+    """The organisation tree (company → division → department) with the systems of each in the user's scope."""
+    orgs = list(
+        Organisation.objects.select_related("head").annotate(member_count=Count("members", distinct=True))
+        .order_by("code")
+    )
+    system_counts = dict(systems_for(request.user).order_by().values_list("organisation_id").annotate(n=Count("pk")))
+    return render(request, "web/organisations.html", {
+        "rows": [(org, depth, system_counts.get(org.pk, 0)) for org, depth in _tree(orgs)],
+    })
+
+
+# ---------------------------------------------------------------------------------------- API tokens
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("name"), max_length=100, help_text=gettext_lazy(
+        "What the token is for, e.g. \"nightly SBOM upload from CI\"."
+    ))
+    scope = forms.ChoiceField(label=gettext_lazy("scope"), choices=TokenScope.choices, initial=TokenScope.READ)
+    expires_on = forms.DateField(
+        label=gettext_lazy("expires"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Leave empty for a token that does not expire."),
+    )
+
+    def expires_at(self) -> dt.datetime | None:
+        """The end of the chosen day in the current time zone."""
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """Your API tokens. A new token's secret is shown once, in the response to its creation, and never stored."""
+    user = request.user
+    assert isinstance(user, User)
+    form = TokenForm(request.POST or None)
+    secret = None
+    if form.is_bound and form.is_valid():
+        try:
+            _token, secret = account_services.issue_token(
+                Actor(user, "web"), user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
+                expires_at=form.expires_at(),
+            )
+        except InputError as exc:
+            form.add_error("expires_on" if exc.location.field == "expires_at" else None, exc.reason)
+        else:
+            form = TokenForm()
+    return render(request, "web/tokens.html", {
+        "form": form,
+        "secret": secret,
+        "tokens": ApiToken.objects.filter(user=user).order_by("-created_at"),
+        "now": timezone.now(),
+    })
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user_id=request.user.pk)
+    try:
+        account_services.revoke_token(Actor(request.user, "web"), token)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    messages.success(request, _("The token %(name)s was revoked.") % {"name": token.name})
+    return redirect("web:tokens")

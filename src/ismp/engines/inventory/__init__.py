@@ -1,0 +1,1 @@
+"""Inventory input formats: spreadsheet ledgers (CSV, XLSX) and SBOMs (CycloneDX, SPDX)."""
