@@ -88,8 +88,14 @@ def ledger_csv(systems: int, components: int, cpes: list[str], seed: int = 7) ->
     lines = [header]
     for s in range(systems):
         name = f"sys-{s:05d}"
-        fields = (f"D{s % 10}", types[s % 4], lifecycles[s % 4 if s % 7 == 0 else 2], "medium", f"admin{s % 20}",
-                  f"10.{s // 256 % 256}.{s % 256}.0/24")
+        fields = (
+            f"D{s % 10}",
+            types[s % 4],
+            lifecycles[s % 4 if s % 7 == 0 else 2],
+            "medium",
+            f"admin{s % 20}",
+            f"10.{s // 256 % 256}.{s % 256}.0/24",
+        )
         for i, cpe in enumerate(rng.sample(cpes, components)):
             lines.append(f"{name},{','.join(fields)},{cpe}\n" if i == 0 else f"{name},,,,,,,{cpe}\n")
     return "".join(lines).encode("utf-8")

@@ -17,7 +17,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import fresh_environment, ledger_csv, make_organisations, median_of, peak_rss_mb, real_cpe_names, reset_database  # noqa: E402
+from _common import (  # noqa: E402
+    fresh_environment,
+    ledger_csv,
+    make_organisations,
+    median_of,
+    peak_rss_mb,
+    real_cpe_names,
+    reset_database,
+)
 
 
 def main() -> None:
@@ -37,8 +45,10 @@ def main() -> None:
 
     cpes = real_cpe_names()
     data = ledger_csv(args.systems, args.components, cpes)
-    print(f"ledger: {args.systems} systems × {args.components} components = {args.systems * args.components:,} rows, "
-          f"{len(data) / 1048576:.1f} MB, {len(cpes):,} distinct real CPE names; database: {connection.vendor}")
+    print(
+        f"ledger: {args.systems} systems × {args.components} components = {args.systems * args.components:,} rows, "
+        f"{len(data) / 1048576:.1f} MB, {len(cpes):,} distinct real CPE names; database: {connection.vendor}"
+    )
     actor = Actor(None, "bench", label="bench")
     reimports: list[float] = []
 
@@ -60,8 +70,10 @@ def main() -> None:
 
     median, times = median_of(args.runs, one_run)
     reimports.sort()
-    print(f"CSV import {args.systems:,} systems × {args.components} components: median {median:.2f} s "
-          f"(runs: {', '.join(f'{t:.2f}' for t in times)}); target ≤ 30 s")
+    print(
+        f"CSV import {args.systems:,} systems × {args.components} components: median {median:.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in times)}); target ≤ 30 s"
+    )
     print(f"re-import of the same file (idempotent): median {reimports[len(reimports) // 2]:.2f} s")
     print(f"peak memory (RSS): {peak_rss_mb():.0f} MB")
 

@@ -42,8 +42,9 @@ def main() -> None:
     setup_test_environment()
     reset_database()
     make_organisations()
-    import_inventory(Actor(None, "bench", label="bench"),
-                     ledger_csv(args.systems, args.components, real_cpe_names()), "bench.csv")
+    import_inventory(
+        Actor(None, "bench", label="bench"), ledger_csv(args.systems, args.components, real_cpe_names()), "bench.csv"
+    )
     User.objects.create_user(username="csirt", password="x" * 12, role="csirt")
     print(f"{args.systems:,} systems × {args.components} components; database: {connection.vendor}")
 

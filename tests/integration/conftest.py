@@ -1,8 +1,8 @@
 """A small company for integration tests: organisations, one user per role, and systems they own.
 
-    HQ ─ SEC (csirt, ciso, auditor)
-       └ BIZ ─ WEB (alice: sysadmin of shop; sam: service owner of shop)
-               OPS (bob: sysadmin of mail)
+HQ ─ SEC (csirt, ciso, auditor)
+   └ BIZ ─ WEB (alice: sysadmin of shop; sam: service owner of shop)
+           OPS (bob: sysadmin of mail)
 """
 
 from __future__ import annotations
@@ -55,17 +55,41 @@ def company(db: None) -> Company:
     csirt, ciso, auditor = _user("csirt", "csirt", sec), _user("ciso", "ciso", sec), _user("auditor", "auditor", sec)
     alice, bob, sam = _user("alice", "sysadmin", web), _user("bob", "sysadmin", ops), _user("sam", "service_owner", web)
     shop = System.objects.create(
-        name="EC shop", organisation=web, system_type="public_web", lifecycle="in_service", service_owner=sam,
-        has_global_ip=True, addresses=["203.0.113.10"], fqdns=["shop.example.jp"], urls=["https://shop.example.jp/"],
+        name="EC shop",
+        organisation=web,
+        system_type="public_web",
+        lifecycle="in_service",
+        service_owner=sam,
+        has_global_ip=True,
+        addresses=["203.0.113.10"],
+        fqdns=["shop.example.jp"],
+        urls=["https://shop.example.jp/"],
     )
     shop.administrators.set([alice])
-    mail = System.objects.create(name="Mail gateway", organisation=ops, system_type="public_other",
-                                 lifecycle="in_service", addresses=["203.0.113.25"])
+    mail = System.objects.create(
+        name="Mail gateway",
+        organisation=ops,
+        system_type="public_other",
+        lifecycle="in_service",
+        addresses=["203.0.113.25"],
+    )
     mail.administrators.set([bob])
-    Component.objects.create(system=shop, key="cpe:2.3:a:apache:struts:2.3.5:*:*:*:*:*:*:*",
-                             cpe="cpe:2.3:a:apache:struts:2.3.5:*:*:*:*:*:*:*", part="a", vendor="apache",
-                             product="struts", version="2.3.5")
-    Component.objects.create(system=mail, key="cpe:2.3:a:postfix:postfix:3.1.0:*:*:*:*:*:*:*",
-                             cpe="cpe:2.3:a:postfix:postfix:3.1.0:*:*:*:*:*:*:*", part="a", vendor="postfix",
-                             product="postfix", version="3.1.0")
+    Component.objects.create(
+        system=shop,
+        key="cpe:2.3:a:apache:struts:2.3.5:*:*:*:*:*:*:*",
+        cpe="cpe:2.3:a:apache:struts:2.3.5:*:*:*:*:*:*:*",
+        part="a",
+        vendor="apache",
+        product="struts",
+        version="2.3.5",
+    )
+    Component.objects.create(
+        system=mail,
+        key="cpe:2.3:a:postfix:postfix:3.1.0:*:*:*:*:*:*:*",
+        cpe="cpe:2.3:a:postfix:postfix:3.1.0:*:*:*:*:*:*:*",
+        part="a",
+        vendor="postfix",
+        product="postfix",
+        version="3.1.0",
+    )
     return Company(hq, web, ops, csirt, ciso, auditor, alice, bob, sam, shop, mail)

@@ -23,9 +23,11 @@ def test_no_engine_imports_django_or_apps():
     files = sorted(ENGINES.rglob("*.py"))
     assert files, "no engine modules found"
     offenders = {
-        str(path.relative_to(ENGINES)): sorted(m for m in imported_modules(path)
-                                               if m.split(".")[0] in ("django", "rest_framework")
-                                               or m.startswith("ismp.apps"))
+        str(path.relative_to(ENGINES)): sorted(
+            m
+            for m in imported_modules(path)
+            if m.split(".")[0] in ("django", "rest_framework") or m.startswith("ismp.apps")
+        )
         for path in files
     }
     assert {k: v for k, v in offenders.items() if v} == {}

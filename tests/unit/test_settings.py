@@ -18,8 +18,13 @@ def test_defaults(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("ISMP_SMTP_PORT", "70000"), ("ISMP_DATABASE_URL", "mysql://x"), ("ISMP_MAIL_BACKEND", "pigeon"),
-     ("ISMP_HTTPS", "perhaps"), ("ISMP_MAX_IMPORT_MB", "0")],
+    [
+        ("ISMP_SMTP_PORT", "70000"),
+        ("ISMP_DATABASE_URL", "mysql://x"),
+        ("ISMP_MAIL_BACKEND", "pigeon"),
+        ("ISMP_HTTPS", "perhaps"),
+        ("ISMP_MAX_IMPORT_MB", "0"),
+    ],
 )
 def test_bad_values_name_the_variable(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)

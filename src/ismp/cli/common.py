@@ -54,5 +54,9 @@ def add_json(parser: Any) -> None:
 
 
 def add_as(parser: Any) -> None:
-    parser.add_argument("--as", dest="as_user", metavar="USER",
-                        help="act as this ISMP user (their role and scope apply); default: the operator, full rights")
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="act as this ISMP user (their role and scope apply); default: the operator, full rights",
+    )

@@ -18,8 +18,11 @@ def register(sub: Any) -> None:
     p = inv.add_parser("import", help="import a ledger (CSV, XLSX) or an SBOM (CycloneDX, SPDX) for --system")
     p.add_argument("path", type=Path)
     p.add_argument("--system", help="the system an SBOM belongs to")
-    p.add_argument("--format", dest="fmt", help="csv, xlsx, cyclonedx-json, cyclonedx-xml, spdx-json, spdx-tag "
-                                                "(default: from the file)")
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        help="csv, xlsx, cyclonedx-json, cyclonedx-xml, spdx-json, spdx-tag (default: from the file)",
+    )
     add_as(p)
     add_json(p)
     p.set_defaults(handler=cmd_import)
@@ -41,15 +44,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     if path.stat().st_size > max_import_bytes():
         raise InputError(
             f"the file is {path.stat().st_size / 1048576:.0f} MB, over the {max_import_bytes() // 1048576} MB limit "
-            "(ISMP_MAX_IMPORT_MB)", file=path.name)
+            "(ISMP_MAX_IMPORT_MB)",
+            file=path.name,
+        )
     actor = cli_actor(args.as_user)
     with err.status(f"Importing {path.name}…"):
         report = import_inventory(actor, path.read_bytes(), path.name, fmt=args.fmt, system_name=args.system)
     d = report.as_dict()
-    emit(d, args.json,
-         f"{path.name}: systems {d['systems_created']} created, {d['systems_updated']} updated, "
-         f"{d['systems_unchanged']} unchanged; components {d['components_created']} created, "
-         f"{d['components_deleted']} removed, {d['components_unchanged']} unchanged.")
+    emit(
+        d,
+        args.json,
+        f"{path.name}: systems {d['systems_created']} created, {d['systems_updated']} updated, "
+        f"{d['systems_unchanged']} unchanged; components {d['components_created']} created, "
+        f"{d['components_deleted']} removed, {d['components_unchanged']} unchanged.",
+    )
     return 0
 
 
@@ -76,4 +84,3 @@ class _Operator:
     is_active = True
     sees_everything = True
     pk = None
-

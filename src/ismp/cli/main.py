@@ -35,8 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         if type(exc).__module__.startswith("django.db"):
-            print(f"ismp: database error: {exc}\n  hint: run `ismp setup` to create or migrate the database",
-                  file=sys.stderr)
+            print(
+                f"ismp: database error: {exc}\n  hint: run `ismp setup` to create or migrate the database",
+                file=sys.stderr,
+            )
             return 3
         raise
     return int(result or 0)

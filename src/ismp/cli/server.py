@@ -57,8 +57,11 @@ def cmd_setup(args: argparse.Namespace) -> int:
     with err.status("Migrating the database…"):
         applied = migrate()
     emit(
-        {"data_dir": str(settings.ISMP.data_dir), "database": settings.DATABASES["default"]["ENGINE"],
-         "migrations_applied": applied},
+        {
+            "data_dir": str(settings.ISMP.data_dir),
+            "database": settings.DATABASES["default"]["ENGINE"],
+            "migrations_applied": applied,
+        },
         args.json,
         f"ISMP is set up in {settings.ISMP.data_dir} ({len(applied)} migration(s) applied).",
     )
@@ -73,8 +76,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         migrate()
     with err.status("Loading the demo company…"):
         summary = load_demo()
-    print(f"Demo company: {summary.company} — {summary.organisations} organisations, {summary.systems} systems, "
-          f"{summary.components} components{' (already loaded)' if summary.already_loaded else ''}.")
+    print(
+        f"Demo company: {summary.company} — {summary.organisations} organisations, {summary.systems} systems, "
+        f"{summary.components} components{' (already loaded)' if summary.already_loaded else ''}."
+    )
     print("Demo logins (password for all: " + DEMO_PASSWORD + "):")
     for username, role in summary.logins:
         print(f"  {username:<16} {role}")

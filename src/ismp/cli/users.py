@@ -41,11 +41,20 @@ def cmd_create(args: argparse.Namespace) -> int:
     else:
         password = getpass.getpass(f"Password for {args.username}: ")
     user = create_user(
-        cli_actor(None), username=args.username, role=args.role, password=password, email=args.email,
-        first_name=args.first_name, last_name=args.last_name, organisation_code=args.organisation,
+        cli_actor(None),
+        username=args.username,
+        role=args.role,
+        password=password,
+        email=args.email,
+        first_name=args.first_name,
+        last_name=args.last_name,
+        organisation_code=args.organisation,
     )
-    emit({"id": user.pk, "username": user.username, "role": user.role}, args.json,
-         f"Created user {user.username} ({user.role}).")
+    emit(
+        {"id": user.pk, "username": user.username, "role": user.role},
+        args.json,
+        f"Created user {user.username} ({user.role}).",
+    )
     return 0
 
 
@@ -54,8 +63,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ismp.apps.accounts.models import User
 
     rows = [
-        {"username": u.username, "role": u.role, "organisation": u.organisation.code if u.organisation else "",
-         "active": u.is_active}
+        {
+            "username": u.username,
+            "role": u.role,
+            "organisation": u.organisation.code if u.organisation else "",
+            "active": u.is_active,
+        }
         for u in User.objects.select_related("organisation").order_by("username")
     ]
     text = "\n".join(f"{r['username']:<20} {r['role']:<14} {r['organisation']}" for r in rows)

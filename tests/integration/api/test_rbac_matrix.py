@@ -44,7 +44,10 @@ def test_list_shows_only_visible_systems(company, role):
 def test_components_list_is_scoped(company, role):
     body = client_for(company, role).get("/api/components/").json()
     products = {c["product"] for c in body["results"]}
-    expected = {"struts" if "EC shop" in VISIBLE[role] else None, "postfix" if "Mail gateway" in VISIBLE[role] else None}
+    expected = {
+        "struts" if "EC shop" in VISIBLE[role] else None,
+        "postfix" if "Mail gateway" in VISIBLE[role] else None,
+    }
     assert products == expected - {None}
 
 

@@ -45,8 +45,9 @@ def test_revoked_and_expired_tokens_are_refused(company):
     token, secret = issue_token(Actor(company.bob, "test"), company.bob, name="x")
     revoke_token(Actor(company.bob, "test"), token)
     assert bearer(secret).get("/api/systems/").status_code == 401
-    token2, secret2 = issue_token(Actor(company.bob, "test"), company.bob, name="y",
-                                  expires_at=timezone.now() + dt.timedelta(seconds=30))
+    token2, secret2 = issue_token(
+        Actor(company.bob, "test"), company.bob, name="y", expires_at=timezone.now() + dt.timedelta(seconds=30)
+    )
     ApiToken.objects.filter(pk=token2.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert bearer(secret2).get("/api/systems/").status_code == 401
     assert bearer("ismp_deadbeef_nonsense").get("/api/systems/").status_code == 401

@@ -29,8 +29,9 @@ def test_help_everywhere(capsys):
 
 def test_users_create_and_list(company, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-enough-passphrase\n"))
-    code, out, _ = run(capsys, "users", "create", "carol", "--role", "sysadmin", "--organisation", "OPS",
-                       "--password-stdin", "--json")
+    code, out, _ = run(
+        capsys, "users", "create", "carol", "--role", "sysadmin", "--organisation", "OPS", "--password-stdin", "--json"
+    )
     assert code == 0 and json.loads(out)["role"] == "sysadmin"
     assert User.objects.get(username="carol").check_password("a-long-enough-passphrase")
     assert AuditEntry.objects.filter(object_type="accounts.user", action="create").exists()
@@ -47,8 +48,11 @@ def test_weak_password_is_refused_with_a_message(company, capsys, monkeypatch):
 
 def test_import_and_export(company, capsys, tmp_path):
     ledger = tmp_path / "ledger.csv"
-    ledger.write_text("system,organisation,system_type,administrators,cpe\n"
-                      "CI server,WEB,internal,alice,cpe:2.3:a:jenkins:jenkins:2.60:*:*:*:*:*:*:*\n", encoding="utf-8")
+    ledger.write_text(
+        "system,organisation,system_type,administrators,cpe\n"
+        "CI server,WEB,internal,alice,cpe:2.3:a:jenkins:jenkins:2.60:*:*:*:*:*:*:*\n",
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "inventory", "import", str(ledger), "--json")
     assert code == 0 and json.loads(out)["systems_created"] == 1
     code, out, _ = run(capsys, "inventory", "export", "--format", "json", "--as", "alice")

@@ -72,8 +72,11 @@ def test_reimport_updates_and_replaces_ledger_components(company):
 def test_bad_rows_are_all_reported_and_nothing_changes(company):
     import_inventory(OPERATOR, ledger_bytes(), "ledger.csv")
     before = counts()
-    bad = LEDGER.replace("cpe:2.3:a:isc:bind:9.10.3:*:*:*:*:*:*:*", "cpe:2.3:a:isc:bind").replace(
-        "internal,high", "intranet,high").replace("2.4.29", "2.4.30")
+    bad = (
+        LEDGER.replace("cpe:2.3:a:isc:bind:9.10.3:*:*:*:*:*:*:*", "cpe:2.3:a:isc:bind")
+        .replace("internal,high", "intranet,high")
+        .replace("2.4.29", "2.4.30")
+    )
     with pytest.raises(InputErrors) as caught:
         import_inventory(OPERATOR, ledger_bytes(bad), "ledger.csv")
     where = {(e.location.line, e.location.field) for e in caught.value.errors}
@@ -118,7 +121,7 @@ def test_export_import_round_trip(company, fmt):
 def test_export_neutralises_formulas(company):
     import_inventory(OPERATOR, ledger_bytes(), "ledger.csv")
     text = export_inventory(company.csirt, "csv").decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and ',=HYPERLINK' not in text
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
     sheet = openpyxl.load_workbook(io.BytesIO(export_inventory(company.csirt, "xlsx"))).active
     values = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any(v.startswith(("=", "+", "-", "@")) for v in values)

@@ -34,8 +34,14 @@ def test_every_real_sbom_imports_or_is_refused_cleanly(company, shared_data, fol
 
 
 def test_sbom_reimport_is_idempotent_and_replaces(company, shared_data):
-    path = next(p for p in sbom_files(shared_data, "cyclonedx") if p.name.endswith(".json")
-                and Component is not None and b'"components"' in p.read_bytes() and b"purl" in p.read_bytes())
+    path = next(
+        p
+        for p in sbom_files(shared_data, "cyclonedx")
+        if p.name.endswith(".json")
+        and Component is not None
+        and b'"components"' in p.read_bytes()
+        and b"purl" in p.read_bytes()
+    )
     first = import_inventory(OPERATOR, path.read_bytes(), path.name, system_name="EC shop")
     assert first.components_created > 0
     second = import_inventory(OPERATOR, path.read_bytes(), path.name, system_name="EC shop")

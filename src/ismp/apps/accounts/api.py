@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,8 +16,17 @@ from ismp.apps.accounts.models import ApiToken, Organisation, User
 from ismp.apps.audit.services import Actor
 
 
+def request_user(request: Request) -> User:
+    """The authenticated user of an API request (the permission class has refused anonymous ones)."""
+    if not isinstance(request.user, User):
+        raise NotAuthenticated()
+    return request.user
+
+
 class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Organisation
@@ -24,7 +34,9 @@ class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
-    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = User
@@ -51,9 +63,9 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet[User]):
     serializer_class = UserSerializer
 
     def get_queryset(self) -> QuerySet[User]:
-        user = self.request.user
+        user = request_user(self.request)
         qs = User.objects.select_related("organisation").order_by("username")
-        return qs if getattr(user, "sees_everything", False) else qs.filter(pk=user.pk)
+        return qs if user.sees_everything else qs.filter(pk=user.pk)
 
 
 class TokenViewSet(
@@ -65,14 +77,17 @@ class TokenViewSet(
     write_roles = tuple(Role.values)
 
     def get_queryset(self) -> QuerySet[ApiToken]:
-        return ApiToken.objects.filter(user=self.request.user)
+        return ApiToken.objects.filter(user=request_user(self.request))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = TokenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         token, secret = services.issue_token(
-            Actor(request.user, "api"), request.user, name=form.validated_data["name"],
-            scope=form.validated_data.get("scope", "read"), expires_at=form.validated_data.get("expires_at"),
+            Actor(request.user, "api"),
+            request_user(request),
+            name=form.validated_data["name"],
+            scope=form.validated_data.get("scope", "read"),
+            expires_at=form.validated_data.get("expires_at"),
         )
         return Response(TokenSerializer(token).data | {"token": secret}, status=201)
 

@@ -48,7 +48,11 @@ def create_user(
         if organisation is None:
             raise NotFound(f"organisation {organisation_code!r} does not exist")
     user = User(
-        username=username, role=role, email=email, first_name=first_name, last_name=last_name,
+        username=username,
+        role=role,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
         organisation=organisation,
     )
     if check_password:

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 
 from ismp.apps.accounts.models import ApiToken, User
 
-TOKEN_PREFIX = "ismp_"
+TOKEN_PREFIX = "ismp_"  # noqa: S105 (a marker, not a secret)
 
 
 def new_secret() -> tuple[str, str, str]:

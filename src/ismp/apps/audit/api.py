@@ -13,7 +13,18 @@ from ismp.apps.audit.queries import AUDIT_FILTERS, audit_entries_for
 class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
     class Meta:
         model = AuditEntry
-        fields = ["id", "at", "actor_name", "via", "action", "object_type", "object_id", "object_repr", "before", "after"]
+        fields = [
+            "id",
+            "at",
+            "actor_name",
+            "via",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+        ]
 
 
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet[AuditEntry]):

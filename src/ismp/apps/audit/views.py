@@ -21,13 +21,14 @@ from django.views.decorators.http import require_GET
 from ismp.apps.audit.models import AuditAction, AuditEntry
 from ismp.apps.audit.queries import AUDIT_COLUMNS, AUDIT_FILTERS, audit_entries_for
 from ismp.apps.web.views import paginate
+from ismp.engines.inventory.ledger import neutralise
 
 ENTRIES_PER_PAGE = 50
 
 
-def _object_types() -> list[tuple[str, str]]:
-    """The models whose changes are audited, as (label, verbose name)."""
-    return [
+def _object_type_choices() -> list[tuple[str, str]]:
+    """The models whose changes are audited, as (label, verbose name), after "All"."""
+    return [("", _("All"))] + [
         (model._meta.label_lower, str(model._meta.verbose_name))
         for model in apps.get_models()
         if model.__module__.startswith("ismp.") and model is not AuditEntry
@@ -35,18 +36,12 @@ def _object_types() -> list[tuple[str, str]]:
 
 
 class AuditFilterForm(forms.Form):
-    object_type = forms.ChoiceField(required=False, label=gettext_lazy("object type"))
+    object_type = forms.ChoiceField(required=False, label=gettext_lazy("object type"), choices=_object_type_choices)
     object_id = forms.CharField(required=False, label=gettext_lazy("object id"), max_length=64)
     actor = forms.CharField(required=False, label=gettext_lazy("actor"), max_length=150)
     action = forms.ChoiceField(
         required=False, label=gettext_lazy("action"), choices=[("", gettext_lazy("All")), *AuditAction.choices]
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["object_type"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", _("All")), *_object_types()]
 
     def filters(self) -> dict[str, str]:
         """The valid filters for ``audit_entries_for``; an invalid one filters nothing."""
@@ -70,11 +65,15 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     filters = AuditFilterForm(request.GET)
     page = paginate(request, audit_entries_for(request.user, filters.filters()), ENTRIES_PER_PAGE)
-    return render(request, "audit/audit_list.html", {
-        "filters": filters,
-        "page": page,
-        "rows": [(entry, _changes(entry)) for entry in page],
-    })
+    return render(
+        request,
+        "audit/audit_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "rows": [(entry, _changes(entry)) for entry in page],
+        },
+    )
 
 
 class _Echo:
@@ -97,8 +96,6 @@ def _cell(value: Any) -> str:
 def audit_csv_lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     """The audit trail as CSV lines (UTF-8 with BOM, for spreadsheet programs), every cell neutralised
     against formula injection: a value such as ``=HYPERLINK(…)`` must stay text when opened."""
-    from ismp.engines.inventory.ledger import neutralise  # the engine may load after this module
-
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(AUDIT_COLUMNS)
     for row in rows:

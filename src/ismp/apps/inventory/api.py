@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -48,9 +47,25 @@ class SystemSerializer(serializers.ModelSerializer[System]):
     class Meta:
         model = System
         fields = [
-            "id", "name", "purpose", "organisation", "service_owner", "administrators", "lifecycle",
-            "system_type", "criticality", "has_global_ip", "addresses", "fqdns", "urls", "hardware",
-            "location", "notes", "created_at", "updated_at", "component_count",
+            "id",
+            "name",
+            "purpose",
+            "organisation",
+            "service_owner",
+            "administrators",
+            "lifecycle",
+            "system_type",
+            "criticality",
+            "has_global_ip",
+            "addresses",
+            "fqdns",
+            "urls",
+            "hardware",
+            "location",
+            "notes",
+            "created_at",
+            "updated_at",
+            "component_count",
         ]
         read_only_fields = ["created_at", "updated_at"]
 
@@ -71,7 +86,16 @@ class ComponentSerializer(serializers.ModelSerializer[Component]):
     class Meta:
         model = Component
         fields = [
-            "id", "system", "cpe", "purl", "part", "vendor", "product", "version", "source", "first_seen",
+            "id",
+            "system",
+            "cpe",
+            "purl",
+            "part",
+            "vendor",
+            "product",
+            "version",
+            "source",
+            "first_seen",
             "last_seen",
         ]
         read_only_fields = ["source", "first_seen", "last_seen"]
@@ -87,7 +111,8 @@ class ComponentSerializer(serializers.ModelSerializer[Component]):
 
     def _save(self, validated: dict[str, Any], component: Component | None) -> Component:
         system = validated.pop("system", None) or (component.system if component else None)
-        assert system is not None
+        if system is None:
+            raise serializers.ValidationError({"system": ["a component belongs to a system"]})
         try:
             return services.save_component(api_actor(self.context["request"]), system, validated, component=component)
         except InputError as exc:
@@ -152,7 +177,10 @@ class SystemViewSet(viewsets.ModelViewSet[System]):
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
         report = import_inventory(
-            api_actor(request), upload.read(), upload.name, fmt=form.validated_data.get("format") or None,
+            api_actor(request),
+            upload.read(),
+            upload.name,
+            fmt=form.validated_data.get("format") or None,
             system_name=form.validated_data.get("system") or None,
         )
         return Response(report.as_dict())
@@ -177,7 +205,3 @@ class ComponentViewSet(viewsets.ModelViewSet[Component]):
 
     def perform_destroy(self, instance: Component) -> None:
         services.delete_component(api_actor(self.request), instance)
-
-
-def system_or_404(user: Any, pk: int) -> System:
-    return get_object_or_404(systems_for(user), pk=pk)

@@ -65,12 +65,19 @@ def _json_document(user: Any) -> dict[str, Any]:
         cells: dict[str, Any] = _system_cells(system)
         cells.update(
             administrators=sorted(u.username for u in system.administrators.all()),
-            has_global_ip=system.has_global_ip, addresses=system.addresses, fqdns=system.fqdns, urls=system.urls,
-            created_at=system.created_at.isoformat(), updated_at=system.updated_at.isoformat(),
+            has_global_ip=system.has_global_ip,
+            addresses=system.addresses,
+            fqdns=system.fqdns,
+            urls=system.urls,
+            created_at=system.created_at.isoformat(),
+            updated_at=system.updated_at.isoformat(),
             components=[
                 {c: getattr(component, c) for c in COMPONENT_COLUMNS}
-                | {"source": component.source, "first_seen": component.first_seen.isoformat(),
-                   "last_seen": component.last_seen.isoformat()}
+                | {
+                    "source": component.source,
+                    "first_seen": component.first_seen.isoformat(),
+                    "last_seen": component.last_seen.isoformat(),
+                }
                 for component in system.components.all()
             ],
         )

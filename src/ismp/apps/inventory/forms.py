@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db import models
@@ -42,8 +42,10 @@ class _ValidatesACopy(forms.ModelForm):  # type: ignore[type-arg]
     """Validation writes the posted values into ``instance``. The form works on a copy so that the object
     handed to the service still holds what is stored, and the audit trail records the real "before"."""
 
-    def __init__(self, *args: Any, instance: models.Model | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, instance=copy.copy(instance) if instance is not None else None, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("instance") is not None:
+            kwargs["instance"] = copy.copy(kwargs["instance"])
+        super().__init__(*args, **kwargs)
 
 
 def _active_users() -> models.QuerySet[User]:
@@ -51,14 +53,17 @@ def _active_users() -> models.QuerySet[User]:
 
 
 class SystemForm(_ValidatesACopy):
-    organisation = OrganisationChoiceField(
-        queryset=Organisation.objects.order_by("code"), label=_("organisation")
-    )
+    organisation = OrganisationChoiceField(queryset=Organisation.objects.order_by("code"), label=_("organisation"))
     service_owner = forms.ModelChoiceField(queryset=_active_users(), required=False, label=_("service owner"))
     administrators = forms.ModelMultipleChoiceField(
-        queryset=_active_users(), required=False, label=_("administrators"),
+        queryset=_active_users(),
+        required=False,
+        label=_("administrators"),
         widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text=_("The system administrators (システム管理者) who maintain this system and receive its notifications."),
+        help_text=_(
+            "The system administrators (システム管理者) who maintain this system and receive its "
+            "notifications. Hold Ctrl (⌘ on a Mac) to choose several."
+        ),
     )
     addresses = LineListField(
         required=False, label=_("IP addresses and CIDRs"), help_text=_("One per line, e.g. 192.0.2.10 or 10.1.0.0/16.")
@@ -69,8 +74,21 @@ class SystemForm(_ValidatesACopy):
     class Meta:
         model = System
         fields = [
-            "name", "purpose", "organisation", "service_owner", "administrators", "lifecycle", "system_type",
-            "criticality", "has_global_ip", "addresses", "fqdns", "urls", "hardware", "location", "notes",
+            "name",
+            "purpose",
+            "organisation",
+            "service_owner",
+            "administrators",
+            "lifecycle",
+            "system_type",
+            "criticality",
+            "has_global_ip",
+            "addresses",
+            "fqdns",
+            "urls",
+            "hardware",
+            "location",
+            "notes",
         ]
         widgets = {
             "purpose": forms.Textarea(attrs={"rows": 3}),
@@ -90,10 +108,20 @@ class ComponentForm(_ValidatesACopy):
         model = Component
         fields = ["cpe", "purl", "part", "vendor", "product", "version"]
         widgets = {
-            "cpe": forms.TextInput(attrs={"class": "mono", "spellcheck": "false",
-                                          "placeholder": "cpe:2.3:a:apache:http_server:2.4.62:*:*:*:*:*:*:*"}),
-            "purl": forms.TextInput(attrs={"class": "mono", "spellcheck": "false",
-                                           "placeholder": "pkg:maven/org.apache.struts/struts2-core@6.3.0"}),
+            "cpe": forms.TextInput(
+                attrs={
+                    "class": "mono",
+                    "spellcheck": "false",
+                    "placeholder": "cpe:2.3:a:apache:http_server:2.4.62:*:*:*:*:*:*:*",
+                }
+            ),
+            "purl": forms.TextInput(
+                attrs={
+                    "class": "mono",
+                    "spellcheck": "false",
+                    "placeholder": "pkg:maven/org.apache.struts/struts2-core@6.3.0",
+                }
+            ),
         }
         help_texts = {
             "cpe": _("CPE 2.3 formatted string; vendor, product and version are taken from it when left empty."),
@@ -113,13 +141,27 @@ def _with_all(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [("", _("All")), *choices]
 
 
+def _organisation_choices() -> list[tuple[str, Any]]:
+    return _with_all(
+        [(code, f"{code} — {name}") for code, name in Organisation.objects.order_by("code").values_list("code", "name")]
+    )
+
+
 class SystemFilterForm(forms.Form):
     """The systems list's search box, filters and ordering (all optional; bad values are ignored)."""
 
-    q = forms.CharField(required=False, label=_("Search"), widget=forms.TextInput(attrs={
-        "type": "search", "placeholder": _("Name, purpose, FQDN, address or product"), "autocomplete": "off",
-    }))
-    organisation = forms.ChoiceField(required=False, label=_("organisation"))
+    q = forms.CharField(
+        required=False,
+        label=_("Search"),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Name, purpose, FQDN, address or product"),
+                "autocomplete": "off",
+            }
+        ),
+    )
+    organisation = forms.ChoiceField(required=False, label=_("organisation"), choices=_organisation_choices)
     system_type = forms.ChoiceField(required=False, label=_("system type"), choices=_with_all(SystemType.choices))
     lifecycle = forms.ChoiceField(required=False, label=_("lifecycle"), choices=_with_all(Lifecycle.choices))
     criticality = forms.ChoiceField(required=False, label=_("criticality"), choices=_with_all(Criticality.choices))
@@ -128,13 +170,6 @@ class SystemFilterForm(forms.Form):
     )
 
     FILTERS = ("organisation", "system_type", "lifecycle", "criticality")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["organisation"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = _with_all([(code, f"{code} — {name}") for code, name in
-                                   Organisation.objects.order_by("code").values_list("code", "name")])
 
     def value(self, name: str) -> str:
         """A cleaned value, or "" when that field is invalid (an unknown choice filters nothing)."""
@@ -151,16 +186,19 @@ class SystemFilterForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("File"), help_text=_(
-        "A ledger (CSV or XLSX, one row per system and component) or an SBOM (CycloneDX or SPDX, JSON)."
-    ))
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("A ledger (CSV or XLSX, one row per system and component) or an SBOM (CycloneDX or SPDX, JSON)."),
+    )
     system = forms.ModelChoiceField(
-        queryset=System.objects.none(), required=False, to_field_name="name", label=_("system"),
+        queryset=System.objects.none(),
+        required=False,
+        to_field_name="name",
+        label=_("system"),
         help_text=_("For an SBOM: the system whose software it lists. Leave empty for a ledger."),
     )
 
     def __init__(self, *args: Any, systems: models.QuerySet[System], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["system"]
-        assert isinstance(field, forms.ModelChoiceField)
+        field = cast("forms.ModelChoiceField[System]", self.fields["system"])
         field.queryset = systems.only("pk", "name").order_by("name")

@@ -28,13 +28,15 @@ from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import can_change_system, can_create_system
 from ismp.apps.inventory.services import SYSTEM_FIELDS, Snapshot, component_snapshot, system_snapshot
 from ismp.engines.inventory.records import ComponentRecord, LedgerRow, SbomDocument
-from ismp.engines.inventory.registry import read_inventory_file
-from ismp.errors import Forbidden, InputError, InputErrors, NotFound
+from ismp.engines.inventory.ledger import read_ledger
+from ismp.engines.inventory.registry import ErrorList, check_size, detect_format, read_inventory_file
+from ismp.errors import Forbidden, InputError, NotFound
 
 _SPLIT = re.compile(r"[;,\s]+")
 _TRUE = {"1", "true", "yes", "y", "○", "〇", "◯", "有", "あり", "はい"}
 _FALSE = {"0", "false", "no", "n", "×", "-", "無", "なし", "いいえ", ""}
 CHUNK = 500
+LEDGER_FORMATS = ("csv", "xlsx")
 
 
 @dataclass
@@ -57,19 +59,29 @@ def max_import_bytes() -> int:
     return int(settings.ISMP.max_import_mb) * 1024 * 1024
 
 
-def import_inventory(actor: Actor, data: bytes, filename: str, *, fmt: str | None = None,
-                     system_name: str | None = None) -> ImportReport:
+def import_inventory(
+    actor: Actor, data: bytes, filename: str, *, fmt: str | None = None, system_name: str | None = None
+) -> ImportReport:
     """Import one file. Ledgers carry their systems; an SBOM needs ``system_name``."""
-    parsed = read_inventory_file(data, filename, fmt=fmt, max_bytes=max_import_bytes())
-    if isinstance(parsed, SbomDocument):
-        if not system_name:
-            raise InputError("an SBOM describes one system's software: name the system it belongs to",
-                             file=filename, field="system")
-        return _import_sbom(actor, parsed, filename, system_name)
-    return _import_ledger(actor, parsed, filename, fmt or filename.rsplit(".", 1)[-1].lower())
+    check_size(len(data), filename, max_import_bytes())
+    fmt = fmt or detect_format(filename, data)
+    if fmt in LEDGER_FORMATS:
+        # ledger rows are checked by the reader and then against the database; both report together
+        errors = ErrorList(filename)
+        rows = read_ledger(data, filename, max_bytes=max_import_bytes(), fmt=fmt, collect=errors)
+        return _import_ledger(actor, rows, filename, fmt, errors)
+    document = read_inventory_file(data, filename, fmt=fmt, max_bytes=max_import_bytes())
+    if not isinstance(document, SbomDocument):
+        raise InputError(f"format {fmt!r} is not an SBOM", file=filename, field="format")
+    if not system_name:
+        raise InputError(
+            "an SBOM describes one system's software: name the system it belongs to", file=filename, field="system"
+        )
+    return _import_sbom(actor, document, filename, system_name)
 
 
 # ----------------------------------------------------------------------------------------------- SBOM
+
 
 def _import_sbom(actor: Actor, doc: SbomDocument, filename: str, system_name: str) -> ImportReport:
     system = System.objects.filter(name=system_name).first()
@@ -87,6 +99,7 @@ def _import_sbom(actor: Actor, doc: SbomDocument, filename: str, system_name: st
 
 # --------------------------------------------------------------------------------------------- ledger
 
+
 @dataclass
 class _PlannedSystem:
     name: str
@@ -97,21 +110,27 @@ class _PlannedSystem:
     lists_components: bool = False
 
 
-def _group_rows(rows: list[LedgerRow], filename: str, errors: list[InputError]) -> dict[str, _PlannedSystem]:
+def _group_rows(rows: list[LedgerRow], filename: str, errors: ErrorList) -> dict[str, _PlannedSystem]:
     planned: dict[str, _PlannedSystem] = {}
     for row in rows:
         name = row.system.get("system", "").strip()
         if not name:
-            errors.append(InputError("the system name is empty", file=filename, line=row.line, field="system"))
+            errors.add(InputError("the system name is empty", file=filename, line=row.line, field="system"))
             continue
         plan = planned.setdefault(name, _PlannedSystem(name=name, line=row.line))
         for column, value in row.system.items():
             if column == "system" or value == "":
                 continue
             if column in plan.values and plan.values[column] != value:
-                errors.append(InputError(
-                    f"{value!r} contradicts {plan.values[column]!r} given for {name} on line "
-                    f"{plan.value_lines[column]}", file=filename, line=row.line, field=column))
+                errors.add(
+                    InputError(
+                        f"{value!r} contradicts {plan.values[column]!r} given for {name} on line "
+                        f"{plan.value_lines[column]}",
+                        file=filename,
+                        line=row.line,
+                        field=column,
+                    )
+                )
                 continue
             plan.values[column] = value
             plan.value_lines[column] = row.line
@@ -132,7 +151,8 @@ class _Lookups:
                     self.organisations[key.casefold()] = org
         self.users = {u.username.casefold(): u for u in User.objects.filter(is_active=True)}
         self.choices = {
-            "lifecycle": _choice_map(Lifecycle), "system_type": _choice_map(SystemType),
+            "lifecycle": _choice_map(Lifecycle),
+            "system_type": _choice_map(SystemType),
             "criticality": _choice_map(Criticality),
         }
 
@@ -192,8 +212,7 @@ def _administrators(value: str, look: _Lookups) -> list[User]:
     return users
 
 
-def _import_ledger(actor: Actor, rows: list[LedgerRow], filename: str, fmt: str) -> ImportReport:
-    errors: list[InputError] = []
+def _import_ledger(actor: Actor, rows: list[LedgerRow], filename: str, fmt: str, errors: ErrorList) -> ImportReport:
     planned = _group_rows(rows, filename, errors)
     look = _Lookups()
     existing = _existing_systems(list(planned))
@@ -209,8 +228,9 @@ def _import_ledger(actor: Actor, rows: list[LedgerRow], filename: str, fmt: str)
         if system is None:
             system = System(name=plan.name)
         elif actor.user is not None and not can_change_system(actor.user, system):
-            errors.append(InputError(f"you may not change system {plan.name!r}", file=filename, line=plan.line,
-                                     field="system"))
+            errors.add(
+                InputError(f"you may not change system {plan.name!r}", file=filename, line=plan.line, field="system")
+            )
             continue
         for column, value in plan.values.items():
             try:
@@ -219,14 +239,14 @@ def _import_ledger(actor: Actor, rows: list[LedgerRow], filename: str, fmt: str)
                 elif column in SYSTEM_FIELDS:
                     setattr(system, column, _convert(column, value, look))
             except ValueError as exc:
-                errors.append(InputError(str(exc), file=filename, line=plan.value_lines[column], field=column))
-        errors.extend(_validate_system(system, plan, filename))
+                errors.add(InputError(str(exc), file=filename, line=plan.value_lines[column], field=column))
+        for error in _validate_system(system, plan, filename):
+            errors.add(error)
         if before is None:
             new_systems.append(system)
         else:
             changed.append((system, before))
-    if errors:
-        raise InputErrors(errors, file=filename)
+    errors.raise_if_any()
     with transaction.atomic():
         _write_systems(actor, new_systems, changed, admin_sets, report)
         ids = {s.name: s.pk for s in new_systems} | {s.name: s.pk for s, _ in changed}
@@ -238,7 +258,7 @@ def _import_ledger(actor: Actor, rows: list[LedgerRow], filename: str, fmt: str)
 def _existing_systems(names: list[str]) -> dict[str, System]:
     found: dict[str, System] = {}
     for start in range(0, len(names), CHUNK):
-        for system in System.objects.filter(name__in=names[start:start + CHUNK]).prefetch_related("administrators"):
+        for system in System.objects.filter(name__in=names[start : start + CHUNK]).prefetch_related("administrators"):
             found[system.name] = system
     return found
 
@@ -248,18 +268,26 @@ def _validate_system(system: System, plan: _PlannedSystem, filename: str) -> lis
         system.full_clean(exclude=["organisation", "service_owner", "administrators"], validate_unique=False)
     except ValidationError as exc:
         return [
-            InputError(" ".join(str(m) for m in messages), file=filename,
-                       line=plan.value_lines.get(column, plan.line), field=column)
+            InputError(
+                " ".join(str(m) for m in messages),
+                file=filename,
+                line=plan.value_lines.get(column, plan.line),
+                field=column,
+            )
             for column, messages in exc.message_dict.items()
         ]
     if system.organisation_id is None:
-        return [InputError("a new system needs its organisation", file=filename, line=plan.line,
-                           field="organisation")]
+        return [InputError("a new system needs its organisation", file=filename, line=plan.line, field="organisation")]
     return []
 
 
-def _write_systems(actor: Actor, new_systems: list[System], changed: list[tuple[System, Snapshot]],
-                   admin_sets: dict[str, list[User]], report: ImportReport) -> None:
+def _write_systems(
+    actor: Actor,
+    new_systems: list[System],
+    changed: list[tuple[System, Snapshot]],
+    admin_sets: dict[str, list[User]],
+    report: ImportReport,
+) -> None:
     now = timezone.now()
     if actor.user is not None and actor.user.role == Role.SYSADMIN:
         for system in new_systems:
@@ -271,15 +299,19 @@ def _write_systems(actor: Actor, new_systems: list[System], changed: list[tuple[
     through = System.administrators.through
     changed_ids = [s.pk for s, _ in changed if s.name in admin_sets]
     for start in range(0, len(changed_ids), CHUNK):
-        through.objects.filter(system_id__in=changed_ids[start:start + CHUNK]).delete()
+        through.objects.filter(system_id__in=changed_ids[start : start + CHUNK]).delete()
     through.objects.bulk_create(
-        [through(system_id=s.pk, user_id=u.pk)
-         for s in [*new_systems, *(s for s, _ in changed)] if s.name in admin_sets
-         for u in dict.fromkeys(admin_sets[s.name])],
+        [
+            through(system_id=s.pk, user_id=u.pk)
+            for s in [*new_systems, *(s for s, _ in changed)]
+            if s.name in admin_sets
+            for u in dict.fromkeys(admin_sets[s.name])
+        ],
         batch_size=2000,
     )
-    audits = [entry(actor, AuditAction.CREATE, s, None, system_snapshot(s, admin_sets.get(s.name, [])))
-              for s in new_systems]
+    audits = [
+        entry(actor, AuditAction.CREATE, s, None, system_snapshot(s, admin_sets.get(s.name, []))) for s in new_systems
+    ]
     updated = []
     for system, before in changed:
         after = system_snapshot(system, admin_sets.get(system.name))
@@ -296,14 +328,14 @@ def _write_systems(actor: Actor, new_systems: list[System], changed: list[tuple[
 
 # ---------------------------------------------------------------------------------------- components
 
-def sync_components(actor: Actor, wanted: dict[int, list[ComponentRecord]], source: str,
-                     report: ImportReport) -> None:
+
+def sync_components(actor: Actor, wanted: dict[int, list[ComponentRecord]], source: str, report: ImportReport) -> None:
     """Make each listed system's components from ``source`` exactly ``wanted``; others untouched."""
     now = timezone.now()
     system_ids = list(wanted)
     have: dict[tuple[int, str], tuple[int, str]] = {}
     for start in range(0, len(system_ids), CHUNK):
-        chunk = system_ids[start:start + CHUNK]
+        chunk = system_ids[start : start + CHUNK]
         for pk, system_id, key, comp_source in Component.objects.filter(system_id__in=chunk).values_list(
             "pk", "system_id", "key", "source"
         ):
@@ -317,18 +349,28 @@ def sync_components(actor: Actor, wanted: dict[int, list[ComponentRecord]], sour
                 keep.add(found[0])
                 continue
             have[(system_id, rec.key)] = (0, source)
-            create.append(Component(
-                system_id=system_id, key=rec.key, cpe=rec.cpe, purl=rec.purl, part=rec.part or "a",
-                vendor=rec.vendor, product=rec.product, version=rec.version, source=source,
-                first_seen=now, last_seen=now,
-            ))
+            create.append(
+                Component(
+                    system_id=system_id,
+                    key=rec.key,
+                    cpe=rec.cpe,
+                    purl=rec.purl,
+                    part=rec.part or "a",
+                    vendor=rec.vendor,
+                    product=rec.product,
+                    version=rec.version,
+                    source=source,
+                    first_seen=now,
+                    last_seen=now,
+                )
+            )
     stale = [pk for (_, _), (pk, comp_source) in have.items() if comp_source == source and pk and pk not in keep]
     _delete_components(actor, stale)
     Component.objects.bulk_create(create, batch_size=2000)
     record_many(entry(actor, AuditAction.CREATE, c, None, component_snapshot(c)) for c in create)
     keep_list = list(keep)
     for start in range(0, len(keep_list), CHUNK):
-        Component.objects.filter(pk__in=keep_list[start:start + CHUNK]).update(last_seen=now)
+        Component.objects.filter(pk__in=keep_list[start : start + CHUNK]).update(last_seen=now)
     report.components_created += len(create)
     report.components_deleted += len(stale)
     report.components_unchanged += len(keep)
@@ -336,6 +378,6 @@ def sync_components(actor: Actor, wanted: dict[int, list[ComponentRecord]], sour
 
 def _delete_components(actor: Actor, pks: list[int]) -> None:
     for start in range(0, len(pks), CHUNK):
-        batch = list(Component.objects.filter(pk__in=pks[start:start + CHUNK]))
+        batch = list(Component.objects.filter(pk__in=pks[start : start + CHUNK]))
         record_many(entry(actor, AuditAction.DELETE, c, component_snapshot(c), None) for c in batch)
         Component.objects.filter(pk__in=[c.pk for c in batch]).delete()

@@ -6,7 +6,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ismp.apps.inventory.choices import ComponentSource, Criticality, Lifecycle, Part, SystemType
-from ismp.apps.inventory.validators import validate_addresses, validate_cpe, validate_fqdns, validate_purl, validate_urls
+from ismp.apps.inventory.validators import (
+    validate_addresses,
+    validate_cpe,
+    validate_fqdns,
+    validate_purl,
+    validate_urls,
+)
 
 
 class System(models.Model):
@@ -18,7 +24,11 @@ class System(models.Model):
         "accounts.Organisation", on_delete=models.PROTECT, related_name="systems", verbose_name=_("organisation")
     )
     service_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_systems",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_systems",
         verbose_name=_("service owner"),
     )
     administrators = models.ManyToManyField(
@@ -63,7 +73,9 @@ class Component(models.Model):
     vendor = models.CharField(_("vendor"), max_length=200, blank=True)
     product = models.CharField(_("product"), max_length=200)
     version = models.CharField(_("version"), max_length=100, blank=True)
-    source = models.CharField(_("source"), max_length=8, choices=ComponentSource.choices, default=ComponentSource.MANUAL)
+    source = models.CharField(
+        _("source"), max_length=8, choices=ComponentSource.choices, default=ComponentSource.MANUAL
+    )
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
 

@@ -39,14 +39,18 @@ def can_change_system(user: Any, system: System) -> bool:
     return system.administrators.filter(pk=user.pk).exists()
 
 
-def system_list(user: Any, *, search: str = "", filters: dict[str, str] | None = None, order: str = "name") -> QuerySet[System]:
+def system_list(
+    user: Any, *, search: str = "", filters: dict[str, str] | None = None, order: str = "name"
+) -> QuerySet[System]:
     """The systems list with one query for the page: organisation and owner joined, and components counted
     by a correlated subquery, so that only the rows on the page are counted."""
     counted = (
         Component.objects.filter(system=OuterRef("pk")).order_by().values("system").annotate(n=Count("*")).values("n")
     )
-    qs = systems_for(user).select_related("organisation", "service_owner").annotate(
-        component_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+    qs = (
+        systems_for(user)
+        .select_related("organisation", "service_owner")
+        .annotate(component_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
     )
     if search:
         qs = qs.filter(

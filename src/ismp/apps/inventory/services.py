@@ -19,8 +19,20 @@ from ismp.engines.inventory.component import make_component
 from ismp.errors import Forbidden, InputError
 
 SYSTEM_FIELDS = (
-    "name", "purpose", "organisation", "service_owner", "lifecycle", "system_type", "criticality",
-    "has_global_ip", "addresses", "fqdns", "urls", "hardware", "location", "notes",
+    "name",
+    "purpose",
+    "organisation",
+    "service_owner",
+    "lifecycle",
+    "system_type",
+    "criticality",
+    "has_global_ip",
+    "addresses",
+    "fqdns",
+    "urls",
+    "hardware",
+    "location",
+    "notes",
 )
 
 
@@ -41,9 +53,15 @@ def system_snapshot(system: System, administrators: Iterable[Any] | None = None)
 def component_snapshot(component: Component) -> Snapshot:
     """The audited picture of a component (built directly: imports write hundreds of thousands)."""
     return {
-        "id": component.pk, "system_id": component.system_id, "cpe": component.cpe, "purl": component.purl,
-        "part": component.part, "vendor": component.vendor, "product": component.product,
-        "version": component.version, "source": component.source,
+        "id": component.pk,
+        "system_id": component.system_id,
+        "cpe": component.cpe,
+        "purl": component.purl,
+        "part": component.part,
+        "vendor": component.vendor,
+        "product": component.product,
+        "version": component.version,
+        "source": component.source,
     }
 
 
@@ -85,7 +103,12 @@ def save_system(
     admins = list(administrators) if administrators is not None else None
     if before is None and admins is None:
         admins = []
-    if before is None and actor.user is not None and actor.user.role == Role.SYSADMIN and actor.user not in (admins or []):
+    if (
+        before is None
+        and actor.user is not None
+        and actor.user.role == Role.SYSADMIN
+        and actor.user not in (admins or [])
+    ):
         admins = [*(admins or []), actor.user]
     if admins is not None:
         system.administrators.set(admins)
@@ -110,8 +133,10 @@ def save_component(
 ) -> Component:
     """Add a component to a system, or change one; CPE and purl are checked and normalised."""
     _check_can_change(actor, system)
-    merged = {f: data.get(f, getattr(component, f) if component else "") or "" for f in
-              ("cpe", "purl", "part", "vendor", "product", "version")}
+    merged = {
+        f: data.get(f, getattr(component, f) if component else "") or ""
+        for f in ("cpe", "purl", "part", "vendor", "product", "version")
+    }
     record_ = make_component(line=None, file="", **merged)
     if component is None:
         component, before = Component(system=system, source=ComponentSource.MANUAL), None
@@ -127,7 +152,13 @@ def save_component(
         raise InputError(f"{system.name} already has this component ({component.key})", field="cpe")
     component.save()
     System.objects.filter(pk=system.pk).update(updated_at=timezone.now())
-    record(actor, AuditAction.CREATE if before is None else AuditAction.UPDATE, component, before, component_snapshot(component))
+    record(
+        actor,
+        AuditAction.CREATE if before is None else AuditAction.UPDATE,
+        component,
+        before,
+        component_snapshot(component),
+    )
     return component
 
 

@@ -20,6 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ismp.apps.accounts.choices import Role
 from ismp.apps.audit.services import Actor
 from ismp.apps.inventory import queries, services
 from ismp.apps.inventory.api import CONTENT_TYPES
@@ -32,6 +33,7 @@ from ismp.errors import Forbidden, InputError, InputErrors, IsmpError
 
 SYSTEMS_PER_PAGE = 50
 COMPONENTS_PER_PAGE = 100
+IMPORT_ERRORS_SHOWN = 500
 T = TypeVar("T")
 
 
@@ -70,20 +72,25 @@ def _is_htmx_partial(request: HttpRequest) -> bool:
 
 # ------------------------------------------------------------------------------------------- systems
 
+
 @login_required
 @require_GET
 def system_list(request: HttpRequest) -> HttpResponse:
     filters = SystemFilterForm(request.GET)
     query = filters.query()
     partial = _is_htmx_partial(request)
-    response = render(request, "inventory/_system_table.html" if partial else "inventory/system_list.html", {
-        "filters": filters,
-        "page": paginate(request, queries.system_list(request.user, **query), SYSTEMS_PER_PAGE),
-        "order": query["order"],
-        "total": queries.systems_for(request.user).count(),
-        "can_create": queries.can_create_system(request.user),
-        "partial": partial,
-    })
+    response = render(
+        request,
+        "inventory/_system_table.html" if partial else "inventory/system_list.html",
+        {
+            "filters": filters,
+            "page": paginate(request, queries.system_list(request.user, **query), SYSTEMS_PER_PAGE),
+            "order": query["order"],
+            "total": queries.systems_for(request.user).count(),
+            "can_create": queries.can_create_system(request.user),
+            "partial": partial,
+        },
+    )
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -92,16 +99,21 @@ def system_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
     system = get_object_or_404(
-        queries.systems_for(request.user).select_related("organisation", "service_owner")
+        queries.systems_for(request.user)
+        .select_related("organisation", "service_owner")
         .prefetch_related("administrators"),
         pk=pk,
     )
     components = system.components.order_by("part", "vendor", "product", "version", "pk")
-    return render(request, "inventory/system_detail.html", {
-        "system": system,
-        "components": paginate(request, components, COMPONENTS_PER_PAGE),
-        "can_change": queries.can_change_system(request.user, system),
-    })
+    return render(
+        request,
+        "inventory/system_detail.html",
+        {
+            "system": system,
+            "components": paginate(request, components, COMPONENTS_PER_PAGE),
+            "can_change": queries.can_change_system(request.user, system),
+        },
+    )
 
 
 @login_required
@@ -110,11 +122,15 @@ def system_create(request: HttpRequest) -> HttpResponse:
     if not queries.can_create_system(request.user):
         raise PermissionDenied(_("Your role may not register systems."))
     user: Any = request.user
-    form = SystemForm(request.POST or None, initial={"organisation": user.organisation, "administrators": [user]})
+    mine = [user] if user.role == Role.SYSADMIN else []  # a system administrator registers his own systems
+    form = SystemForm(request.POST or None, initial={"organisation": user.organisation, "administrators": mine})
     if form.is_bound and form.is_valid():
-        system = _run(form, lambda: services.save_system(
-            _actor(request), form.system_data(), administrators=form.administrators_data()
-        ))
+        system = _run(
+            form,
+            lambda: services.save_system(
+                _actor(request), form.system_data(), administrators=form.administrators_data()
+            ),
+        )
         if system is not None:
             messages.success(request, _("The system %(name)s was registered.") % {"name": system.name})
             return redirect("web:system-detail", pk=system.pk)
@@ -127,9 +143,12 @@ def system_edit(request: HttpRequest, pk: int) -> HttpResponse:
     system = _changeable_system(request, pk)
     form = SystemForm(request.POST or None, instance=system)
     if form.is_bound and form.is_valid():
-        saved = _run(form, lambda: services.save_system(
-            _actor(request), form.system_data(), administrators=form.administrators_data(), system=system
-        ))
+        saved = _run(
+            form,
+            lambda: services.save_system(
+                _actor(request), form.system_data(), administrators=form.administrators_data(), system=system
+            ),
+        )
         if saved is not None:
             messages.success(request, _("The system %(name)s was saved.") % {"name": saved.name})
             return redirect("web:system-detail", pk=saved.pk)
@@ -145,12 +164,18 @@ def system_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.delete_system(_actor(request), system)
         messages.success(request, _("The system %(name)s was deleted.") % {"name": name})
         return redirect("web:system-list")
-    return render(request, "inventory/system_confirm_delete.html", {
-        "system": system, "component_count": system.components.count(),
-    })
+    return render(
+        request,
+        "inventory/system_confirm_delete.html",
+        {
+            "system": system,
+            "component_count": system.components.count(),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------- components
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -176,9 +201,9 @@ def component_edit(request: HttpRequest, pk: int, component_pk: int) -> HttpResp
     component = _component(system, component_pk)
     form = ComponentForm(request.POST or None, instance=component)
     if form.is_bound and form.is_valid():
-        saved = _run(form, lambda: services.save_component(
-            _actor(request), system, form.component_data(), component=component
-        ))
+        saved = _run(
+            form, lambda: services.save_component(_actor(request), system, form.component_data(), component=component)
+        )
         if saved is not None:
             messages.success(request, _("The component %(name)s was saved.") % {"name": saved})
             return redirect("web:system-detail", pk=system.pk)
@@ -199,6 +224,7 @@ def component_delete(request: HttpRequest, pk: int, component_pk: int) -> HttpRe
 
 # ---------------------------------------------------------------------------------- import and export
 
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def inventory_import(request: HttpRequest) -> HttpResponse:
@@ -211,10 +237,19 @@ def inventory_import(request: HttpRequest) -> HttpResponse:
     failure: InputErrors | None = None
     if form.is_bound and form.is_valid():
         report, failure = _import(request, form)
-    return render(request, "inventory/transfer.html", {
-        "form": form, "can_import": can_import, "report": report, "failure": failure,
-        "export_formats": EXPORT_FORMATS, "max_import_mb": max_import_bytes() // (1024 * 1024),
-    })
+    return render(
+        request,
+        "inventory/transfer.html",
+        {
+            "form": form,
+            "can_import": can_import,
+            "report": report,
+            "failure": failure,
+            "errors_shown": failure.errors[:IMPORT_ERRORS_SHOWN] if failure else [],
+            "export_formats": EXPORT_FORMATS,
+            "max_import_mb": max_import_bytes() // (1024 * 1024),
+        },
+    )
 
 
 def _import(request: HttpRequest, form: ImportForm) -> tuple[ImportReport | None, InputErrors | None]:

@@ -30,7 +30,8 @@ urlpatterns = [
     path("systems/<int:pk>/components/new/", inventory.component_create, name="component-create"),
     path("systems/<int:pk>/components/<int:component_pk>/edit/", inventory.component_edit, name="component-edit"),
     path(
-        "systems/<int:pk>/components/<int:component_pk>/delete/", inventory.component_delete,
+        "systems/<int:pk>/components/<int:component_pk>/delete/",
+        inventory.component_delete,
         name="component-delete",
     ),
     path("inventory/import/", inventory.inventory_import, name="inventory-import"),

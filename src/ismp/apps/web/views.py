@@ -6,8 +6,8 @@ Login and logout are Django's own views (see urls.py); axes throttles the login 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -51,9 +51,7 @@ class ListPaginator(Paginator):  # type: ignore[type-arg]
 
 def paginate(request: HttpRequest, object_list: Any, per_page: int) -> ListPage:
     """The page of ``object_list`` that ``?page=`` asks for (a bad number gives the first or last page)."""
-    page = ListPaginator(object_list, per_page).get_page(request.GET.get("page"))
-    assert isinstance(page, ListPage)
-    return page
+    return cast(ListPage, ListPaginator(object_list, per_page).get_page(request.GET.get("page")))
 
 
 @require_GET
@@ -63,6 +61,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 # ----------------------------------------------------------------------------------------- dashboard
+
 
 def _breakdown(systems: QuerySet[System], field: str, choices: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
     """Systems counted by one choice field, every choice listed (zero included), in the choices' order."""
@@ -83,7 +82,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         global_ip=Count("pk", filter=Q(has_global_ip=True)),
     )
     by_organisation = (
-        systems.order_by().values("organisation__code", "organisation__name")
+        systems.order_by()
+        .values("organisation__code", "organisation__name")
         .annotate(
             count=Count("pk"),
             in_service=Count("pk", filter=Q(lifecycle=Lifecycle.IN_SERVICE)),
@@ -91,19 +91,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-count", "organisation__code")
     )
-    return render(request, "web/dashboard.html", {
-        "totals": totals,
-        "components": components_for(user).count(),
-        "by_type": _breakdown(systems, "system_type", SystemType.choices),
-        "by_lifecycle": _breakdown(systems, "lifecycle", Lifecycle.choices),
-        "by_organisation": list(by_organisation),
-        "recent_audit": list(audit_entries_for(user)[:RECENT_AUDIT_ENTRIES]) if user.reads_audit_trail else None,
-    })
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "totals": totals,
+            "components": components_for(user).count(),
+            "by_type": _breakdown(systems, "system_type", SystemType.choices),
+            "by_lifecycle": _breakdown(systems, "lifecycle", Lifecycle.choices),
+            "by_organisation": list(by_organisation),
+            "recent_audit": list(audit_entries_for(user)[:RECENT_AUDIT_ENTRIES]) if user.reads_audit_trail else None,
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------- organisations
 
-def _tree(organisations: list[Organisation]) -> list[tuple[Organisation, int]]:
+
+def _tree(organisations: Sequence[Organisation]) -> list[tuple[Organisation, int]]:
     """Organisations in depth-first order with their depth (company 0, division 1, department 2 …)."""
     children: dict[int | None, list[Organisation]] = {}
     for org in organisations:
@@ -122,24 +127,34 @@ def _tree(organisations: list[Organisation]) -> list[tuple[Organisation, int]]:
 def organisations(request: HttpRequest) -> HttpResponse:
     """The organisation tree (company → division → department) with the systems of each in the user's scope."""
     orgs = list(
-        Organisation.objects.select_related("head").annotate(member_count=Count("members", distinct=True))
+        Organisation.objects.select_related("head")
+        .annotate(member_count=Count("members", distinct=True))
         .order_by("code")
     )
     system_counts = dict(systems_for(request.user).order_by().values_list("organisation_id").annotate(n=Count("pk")))
-    return render(request, "web/organisations.html", {
-        "rows": [(org, depth, system_counts.get(org.pk, 0)) for org, depth in _tree(orgs)],
-    })
+    return render(
+        request,
+        "web/organisations.html",
+        {
+            "rows": [(org, depth, system_counts.get(org.pk, 0)) for org, depth in _tree(orgs)],
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------- API tokens
 
+
 class TokenForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("name"), max_length=100, help_text=gettext_lazy(
-        "What the token is for, e.g. \"nightly SBOM upload from CI\"."
-    ))
+    name = forms.CharField(
+        label=gettext_lazy("name"),
+        max_length=100,
+        help_text=gettext_lazy('What the token is for, e.g. "nightly SBOM upload from CI".'),
+    )
     scope = forms.ChoiceField(label=gettext_lazy("scope"), choices=TokenScope.choices, initial=TokenScope.READ)
     expires_on = forms.DateField(
-        label=gettext_lazy("expires"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label=gettext_lazy("expires"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=gettext_lazy("Leave empty for a token that does not expire."),
     )
 
@@ -156,26 +171,32 @@ class TokenForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     """Your API tokens. A new token's secret is shown once, in the response to its creation, and never stored."""
-    user = request.user
-    assert isinstance(user, User)
+    user = cast(User, request.user)  # login_required
     form = TokenForm(request.POST or None)
     secret = None
     if form.is_bound and form.is_valid():
         try:
             _token, secret = account_services.issue_token(
-                Actor(user, "web"), user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
+                Actor(user, "web"),
+                user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
                 expires_at=form.expires_at(),
             )
         except InputError as exc:
             form.add_error("expires_on" if exc.location.field == "expires_at" else None, exc.reason)
         else:
             form = TokenForm()
-    return render(request, "web/tokens.html", {
-        "form": form,
-        "secret": secret,
-        "tokens": ApiToken.objects.filter(user=user).order_by("-created_at"),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "web/tokens.html",
+        {
+            "form": form,
+            "secret": secret,
+            "tokens": ApiToken.objects.filter(user=user).order_by("-created_at"),
+            "now": timezone.now(),
+        },
+    )
 
 
 @login_required

@@ -43,7 +43,7 @@ PART_ALIASES: dict[str, str] = {
 
 def make_component(
     *,
-    line: int,
+    line: int | None,
     file: str,
     cpe: str = "",
     purl: str = "",
@@ -52,7 +52,10 @@ def make_component(
     product: str = "",
     version: str = "",
 ) -> ComponentRecord:
-    """Validate and normalise one component; raise :class:`InputError` naming file, line and field."""
+    """Validate and normalise one component; raise :class:`InputError` naming file, line and field.
+
+    ``line`` is None when the values come from a form rather than a file; the record then has line 0.
+    """
     cpe, purl, vendor, product, version = (v.strip() for v in (cpe, purl, vendor, product, version))
     name = _parse_cpe(cpe, file=file, line=line)
     package = _parse_purl(purl, file=file, line=line)
@@ -74,7 +77,7 @@ def make_component(
         )
     derived = _derived(name, package)
     return ComponentRecord(
-        line=line,
+        line=line if line is not None else 0,
         cpe=name.formatted() if name else "",
         purl=package.to_string() if package else "",
         part=given_part or derived["part"],
@@ -84,7 +87,7 @@ def make_component(
     )
 
 
-def _parse_cpe(text: str, *, file: str, line: int) -> CpeName | None:
+def _parse_cpe(text: str, *, file: str, line: int | None) -> CpeName | None:
     if not text:
         return None
     try:
@@ -93,7 +96,7 @@ def _parse_cpe(text: str, *, file: str, line: int) -> CpeName | None:
         raise InputError(str(exc), file=file, line=line, field="cpe") from exc
 
 
-def _parse_purl(text: str, *, file: str, line: int) -> PackageURL | None:
+def _parse_purl(text: str, *, file: str, line: int | None) -> PackageURL | None:
     if not text:
         return None
     try:
@@ -111,7 +114,7 @@ def _parse_purl(text: str, *, file: str, line: int) -> PackageURL | None:
     return package
 
 
-def _normalise_part(text: str, *, file: str, line: int) -> str:
+def _normalise_part(text: str, *, file: str, line: int | None) -> str:
     key = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     if not key:
         return ""

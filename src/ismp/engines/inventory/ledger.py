@@ -95,18 +95,28 @@ def unneutralise(value: str) -> str:
 # --- reading ------------------------------------------------------------------------------------------
 
 
-def read_ledger(data: bytes | BinaryIO, filename: str, *, max_bytes: int, fmt: str | None = None) -> list[LedgerRow]:
+def read_ledger(
+    data: bytes | BinaryIO,
+    filename: str,
+    *,
+    max_bytes: int,
+    fmt: str | None = None,
+    collect: ErrorList | None = None,
+) -> list[LedgerRow]:
     """Read a ledger (``fmt`` "csv" or "xlsx"; by default from the file name) into rows.
 
     Raises :class:`InputError` for a file that cannot be read at all and :class:`InputErrors` listing
-    every bad row otherwise. Lines are 1-based file lines (spreadsheet row numbers for XLSX).
+    every bad row otherwise. With ``collect``, bad rows are added to it instead and the good rows are
+    returned, so that a caller can add its own checks and report everything at once; the caller must then
+    raise (``collect.raise_if_any()``) before applying anything. Lines are 1-based file lines
+    (spreadsheet row numbers for XLSX).
     """
     fmt = fmt or ("xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv")
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f'ledger format must be "csv" or "xlsx", not "{fmt}"')
     raw = _read_limited(data, filename, max_bytes)
     records = _csv_records(raw, filename) if fmt == "csv" else _xlsx_records(raw, filename, max_bytes)
-    return _rows(records, filename)
+    return _rows(records, filename, collect)
 
 
 @register("csv")
@@ -128,13 +138,13 @@ def _read_limited(data: bytes | BinaryIO, filename: str, max_bytes: int) -> byte
     return raw
 
 
-def _rows(records: Iterator[tuple[int, list[str]]], filename: str) -> list[LedgerRow]:
+def _rows(records: Iterator[tuple[int, list[str]]], filename: str, collect: ErrorList | None = None) -> list[LedgerRow]:
     """Turn (line, cells) records, the first being the header, into ledger rows or one InputErrors."""
     first = next(records, None)
     if first is None:
         raise InputError("is empty; expected a header line naming the columns, e.g. system,purpose,cpe", file=filename)
     columns = _header(*first, filename)
-    errors = ErrorList(filename)
+    errors = collect if collect is not None else ErrorList(filename)
     rows: list[LedgerRow] = []
     try:
         for line, cells in records:
@@ -143,7 +153,8 @@ def _rows(records: Iterator[tuple[int, list[str]]], filename: str) -> list[Ledge
                 rows.append(row)
     except InputError as fatal:  # the file cannot be read past this point
         errors.add(fatal)
-    errors.raise_if_any()
+    if collect is None:
+        errors.raise_if_any()
     return rows
 
 
@@ -205,7 +216,8 @@ def _row(line: int, cells: list[str], columns: dict[int, str], filename: str, er
         elif value:
             errors.add(
                 InputError(
-                    f'has a value in column {position + 1}, which has no heading; add a heading or remove "{value}"',
+                    f"has a value in column {position + 1}, which has no heading; "
+                    f'add a heading or remove "{value[:40]}"',
                     file=filename,
                     line=line,
                 )

@@ -79,7 +79,7 @@ def read_sbom(data: bytes, filename: str, *, max_bytes: int) -> SbomDocument:
         raise InputError("is empty; expected a CycloneDX or SPDX document", file=filename)
     kind = sniff_format(data) or detect_format(filename, data)
     if kind not in SBOM_FORMATS:
-        raise InputError(f"is a {kind} ledger, not an SBOM (CycloneDX or SPDX)", file=filename)
+        raise InputError(f"is a ledger ({kind}), not an SBOM (CycloneDX or SPDX)", file=filename)
     document = get(kind)(data, filename, max_bytes=max_bytes)
     if not isinstance(document, SbomDocument):  # pragma: no cover - a registered SBOM reader returns one
         raise TypeError(f"reader for {kind} returned {type(document).__name__}")
@@ -93,10 +93,11 @@ def load_json(data: bytes, filename: str) -> object:
     try:
         value: object = json.loads(data)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(exc.doc.rstrip())
+        # A string left open, or an error at the very end, means the document stops part-way.
+        truncated = exc.msg.startswith("Unterminated string") or exc.pos >= len(exc.doc.rstrip())
         hint = "; the file ends too early and looks truncated" if truncated else ""
         raise InputError(
-            f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}{hint}",
+            f"is not valid JSON ({exc.msg}: line {exc.lineno}, column {exc.colno}){hint}",
             file=filename,
             line=exc.lineno,
         ) from exc

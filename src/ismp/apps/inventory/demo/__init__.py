@@ -22,7 +22,7 @@ from ismp.apps.inventory.services import save_system
 from ismp.engines.inventory.component import make_component
 
 DEMO_FILE = Path(__file__).with_name("company.json")
-DEMO_PASSWORD = "ismp-demo-2026"
+DEMO_PASSWORD = "ismp-demo-2026"  # noqa: S105 (the demo's published password)
 DEMO_ACTOR = Actor(None, "demo", label="demo-loader")
 
 
@@ -50,8 +50,12 @@ def load_demo() -> DemoSummary:
         _load(doc)
     logins = [(u["username"], u["role"]) for u in doc["users"]]
     return DemoSummary(
-        company=doc["company"], organisations=Organisation.objects.count(), systems=System.objects.count(),
-        components=Component.objects.count(), already_loaded=loaded, logins=logins,
+        company=doc["company"],
+        organisations=Organisation.objects.count(),
+        systems=System.objects.count(),
+        components=Component.objects.count(),
+        already_loaded=loaded,
+        logins=logins,
     )
 
 
@@ -59,21 +63,45 @@ def _load(doc: dict[str, Any]) -> None:
     organisations: dict[str, Organisation] = {}
     for org in doc["organisations"]:
         organisations[org["code"]] = Organisation.objects.create(
-            code=org["code"], name=org["name"], name_en=org.get("name_en", ""), kind=org["kind"],
+            code=org["code"],
+            name=org["name"],
+            name_en=org.get("name_en", ""),
+            kind=org["kind"],
             parent=organisations.get(org["parent"]) if org.get("parent") else None,
         )
     users: dict[str, User] = {}
     for u in doc["users"]:
         users[u["username"]] = create_user(
-            DEMO_ACTOR, username=u["username"], role=u["role"], password=DEMO_PASSWORD, email=u.get("email", ""),
-            first_name=u.get("first_name", ""), last_name=u.get("last_name", ""),
-            organisation_code=u.get("organisation", ""), check_password=False,
+            DEMO_ACTOR,
+            username=u["username"],
+            role=u["role"],
+            password=DEMO_PASSWORD,
+            email=u.get("email", ""),
+            first_name=u.get("first_name", ""),
+            last_name=u.get("last_name", ""),
+            organisation_code=u.get("organisation", ""),
+            check_password=False,
         )
     report = ImportReport(file=DEMO_FILE.name, format="demo")
     for number, s in enumerate(doc["systems"], start=1):
-        fields = {k: s[k] for k in (
-            "name", "purpose", "lifecycle", "system_type", "criticality", "has_global_ip", "addresses", "fqdns",
-            "urls", "hardware", "location", "notes") if k in s}
+        fields = {
+            k: s[k]
+            for k in (
+                "name",
+                "purpose",
+                "lifecycle",
+                "system_type",
+                "criticality",
+                "has_global_ip",
+                "addresses",
+                "fqdns",
+                "urls",
+                "hardware",
+                "location",
+                "notes",
+            )
+            if k in s
+        }
         fields["organisation"] = organisations[s["organisation"]]
         fields["service_owner"] = users.get(s.get("service_owner") or "")
         system = save_system(DEMO_ACTOR, fields, administrators=[users[a] for a in s.get("administrators", [])])
