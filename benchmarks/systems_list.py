@@ -52,7 +52,7 @@ def main() -> None:
         ("csirt", "/systems/"),
         ("csirt", "/systems/?q=sys-0042"),
         ("csirt", "/systems/?system_type=internal&lifecycle=in_service"),
-        ("csirt", "/systems/?sort=-name&page=3"),
+        ("csirt", "/systems/?order=-name&page=3"),
         ("csirt", "/api/systems/"),
         ("admin3", "/systems/"),
         ("admin3", "/api/systems/"),

@@ -15,7 +15,7 @@ def login(page, username: str) -> None:
     page.goto("/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
@@ -29,7 +29,7 @@ def test_csirt_registers_a_system(page):
     page.select_option("select[name=system_type]", "internal")
     page.select_option("select[name=lifecycle]", "development")
     page.fill("textarea[name=addresses]", "10.9.8.7\n10.9.0.0/16")
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert re.search(r"/systems/\d+/$", page.url), page.url
     body = page.inner_text("body")
@@ -43,7 +43,7 @@ def test_invalid_address_shows_the_field_error(page):
     page.select_option("select[name=organisation]", index=1)
     page.select_option("select[name=system_type]", "internal")
     page.fill("textarea[name=addresses]", "10.9.8.700")
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "10.9.8.700" in page.inner_text("body") and "/systems/new/" in page.url
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import dj_database_url
 
+import ismp
 from ismp.settings.env import load_settings
 
 ISMP = load_settings()
@@ -72,7 +74,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -113,6 +115,7 @@ FILE_UPLOAD_TEMP_DIR = str(ISMP.data_dir / "imports")
 LANGUAGE_CODE = ISMP.language
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 USE_I18N = True
+LOCALE_PATHS = [Path(ismp.__file__).parent / "locale"]
 USE_TZ = True
 TIME_ZONE = ISMP.time_zone
 

@@ -302,6 +302,11 @@ def test_component_with_invalid_cpe_shows_the_field_error(company):
     assert Component.objects.count() == before
 
 
+def test_component_without_any_name_is_an_error_not_a_crash(company):
+    response = client_for(company.alice).post(reverse("web:component-create", args=[company.shop.pk]), {"part": "a"})
+    assert response.status_code == 200 and response.context["form"].errors
+
+
 def test_component_add_edit_delete(company):
     alice = client_for(company.alice)
     shop = company.shop.pk

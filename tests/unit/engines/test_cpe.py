@@ -175,3 +175,24 @@ def test_colon_separated_values_parse_canonically_or_raise(values: list[str]) ->
     except CpeSyntaxError:
         return
     assert parse_cpe(name.formatted()).formatted() == name.formatted()
+
+
+def test_quick_path_agrees_with_the_full_rules_on_real_nvd_names(shared_data):
+    """parse_cpe takes a shortcut for plain names; on every real name it must give what the full rules give."""
+    import gzip
+    import json
+
+    from ismp.engines.cpe.name import _parse_formatted_fully
+
+    with gzip.open(shared_data / "vuln" / "nvd" / "feeds-1.1" / "nvdcve-1.1-2014.json.gz", "rt") as handle:
+        items = json.load(handle)["CVE_Items"]
+    names: set[str] = set()
+    for item in items:
+        stack = list(item["configurations"]["nodes"])
+        while stack:
+            node = stack.pop()
+            stack.extend(node.get("children", []))
+            names.update(m["cpe23Uri"] for m in node.get("cpe_match", []))
+    assert len(names) > 10_000
+    for name in names:
+        assert parse_cpe(name) == _parse_formatted_fully(name), name

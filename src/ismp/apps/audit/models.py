@@ -22,7 +22,7 @@ class AuditEntry(models.Model):
     actor_name = models.CharField(_("actor"), max_length=150)
     via = models.CharField(_("via"), max_length=16)
     action = models.CharField(_("action"), max_length=8, choices=AuditAction.choices)
-    object_type = models.CharField(_("object type"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64)
     object_id = models.CharField(_("object id"), max_length=64)
     object_repr = models.CharField(_("object"), max_length=300)
     before = models.JSONField(_("before"), null=True)

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from ismp.apps.audit.models import AuditAction, AuditEntry
+from ismp.apps.bulk import db_datetime, db_json, insert_rows
 
 Snapshot = dict[str, Any]
 
@@ -60,26 +61,27 @@ def snapshot(instance: models.Model, exclude: Iterable[str] = ()) -> Snapshot:
     return data
 
 
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """An audit entry not yet written; ``record_many`` writes many at once."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    before: Snapshot | None
+    after: Snapshot | None
+
+
 def entry(
     actor: Actor,
     action: AuditAction,
     instance: models.Model,
     before: Snapshot | None,
     after: Snapshot | None,
-) -> AuditEntry:
-    """An unsaved entry; pass many to ``record_many`` for bulk work."""
-    return AuditEntry(
-        at=timezone.now(),
-        actor_id=actor.user_id,
-        actor_name=actor.name,
-        via=actor.via,
-        action=action,
-        object_type=instance._meta.label_lower,
-        object_id=str(instance.pk),
-        object_repr=str(instance)[:300],
-        before=before,
-        after=after,
-    )
+) -> PendingEntry:
+    return PendingEntry(actor, action, instance._meta.label_lower, str(instance.pk), str(instance)[:300], before, after)
 
 
 def record(
@@ -88,16 +90,46 @@ def record(
     instance: models.Model,
     before: Snapshot | None,
     after: Snapshot | None,
-) -> AuditEntry | None:
+) -> None:
     """Record one change; an update that changed nothing records nothing."""
     if action == AuditAction.UPDATE and before == after:
-        return None
-    audit = entry(actor, action, instance, before, after)
-    audit.save()
-    return audit
+        return
+    record_many([entry(actor, action, instance, before, after)])
 
 
-def record_many(entries: Iterable[AuditEntry]) -> int:
-    batch = list(entries)
-    AuditEntry.objects.bulk_create(batch, batch_size=2000)
-    return len(batch)
+COLUMNS = (
+    "at",
+    "actor_id",
+    "actor_name",
+    "via",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "before",
+    "after",
+)
+
+
+def record_many(entries: Iterable[PendingEntry]) -> int:
+    """Write entries in bulk, all stamped with the same time."""
+    at = db_datetime(timezone.now())
+    return insert_rows(
+        AuditEntry,
+        COLUMNS,
+        (
+            (
+                at,
+                e.actor.user_id,
+                e.actor.name,
+                e.actor.via,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.object_repr,
+                db_json(e.before),
+                db_json(e.after),
+            )
+            for e in entries
+        ),
+    )

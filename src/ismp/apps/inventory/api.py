@@ -16,18 +16,13 @@ from ismp.apps.accounts.choices import Role
 from ismp.apps.accounts.models import Organisation, User
 from ismp.apps.audit.services import Actor
 from ismp.apps.inventory import services
-from ismp.apps.inventory.exporting import EXPORT_FORMATS, export_inventory
+from ismp.apps.inventory.exporting import EXPORT_FORMATS, export_download
 from ismp.apps.inventory.importing import import_inventory
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import can_change_system, components_for, system_list, systems_for
 from ismp.errors import InputError
 
 WRITERS = (Role.CSIRT, Role.SYSADMIN)
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-}
 
 
 def api_actor(request: Request) -> Actor:
@@ -161,12 +156,7 @@ class SystemViewSet(viewsets.ModelViewSet[System]):
     @action(detail=False, methods=["get"])
     def export(self, request: Request) -> HttpResponse:
         """The inventory you may see, as a ledger (csv, xlsx) or JSON."""
-        fmt = request.query_params.get("format", "csv")
-        if fmt not in EXPORT_FORMATS:
-            raise InputError(f"unknown format {fmt!r}; expected csv, xlsx or json", field="format")
-        response = HttpResponse(export_inventory(request.user, fmt), content_type=CONTENT_TYPES[fmt])
-        response["Content-Disposition"] = f'attachment; filename="ismp-inventory.{fmt}"'
-        return response
+        return export_download(request.user, request.query_params.get("format", "csv"))
 
     @extend_schema(request=ImportSerializer, responses={200: dict})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])

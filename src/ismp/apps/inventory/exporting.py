@@ -8,13 +8,21 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.utils import timezone
 
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import systems_for
 from ismp.engines.inventory.ledger import write_ledger
 from ismp.engines.inventory.records import COMPONENT_COLUMNS
+from ismp.errors import InputError
 
 EXPORT_FORMATS = ("csv", "xlsx", "json")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
 _CHUNK = 1000
 
 
@@ -83,6 +91,16 @@ def _json_document(user: Any) -> dict[str, Any]:
         )
         systems.append(cells)
     return {"format": "ismp-inventory", "version": 1, "systems": systems}
+
+
+def export_download(user: Any, fmt: str) -> HttpResponse:
+    """The export as a file download named with the local time; ``fmt`` must be one of EXPORT_FORMATS."""
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown format {fmt!r}; expected csv, xlsx or json", field="format")
+    response = HttpResponse(export_inventory(user, fmt), content_type=CONTENT_TYPES[fmt])
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="ismp-inventory-{stamp}.{fmt}"'
+    return response
 
 
 def export_inventory(user: Any, fmt: str) -> bytes:

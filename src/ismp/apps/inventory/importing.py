@@ -9,6 +9,7 @@ its system; components from other sources are left alone and never duplicated.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,13 +23,14 @@ from django.utils.translation import gettext
 from ismp.apps.accounts.choices import Role
 from ismp.apps.accounts.models import Organisation, User
 from ismp.apps.audit.models import AuditAction
-from ismp.apps.audit.services import Actor, entry, record_many
+from ismp.apps.audit.services import Actor, PendingEntry, entry, record_many
+from ismp.apps.bulk import db_datetime, insert_rows
 from ismp.apps.inventory.choices import ComponentSource, Criticality, Lifecycle, SystemType
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import can_change_system, can_create_system
 from ismp.apps.inventory.services import SYSTEM_FIELDS, Snapshot, component_snapshot, system_snapshot
-from ismp.engines.inventory.records import ComponentRecord, LedgerRow, SbomDocument
 from ismp.engines.inventory.ledger import read_ledger
+from ismp.engines.inventory.records import ComponentRecord, LedgerRow, SbomDocument
 from ismp.engines.inventory.registry import ErrorList, check_size, detect_format, read_inventory_file
 from ismp.errors import Forbidden, InputError, NotFound
 
@@ -340,40 +342,83 @@ def sync_components(actor: Actor, wanted: dict[int, list[ComponentRecord]], sour
             "pk", "system_id", "key", "source"
         ):
             have[(system_id, key)] = (pk, comp_source)
-    create: list[Component] = []
+    created: dict[tuple[int, str], ComponentRecord] = {}
     keep: set[int] = set()
     for system_id, records in wanted.items():
         for rec in records:
             found = have.get((system_id, rec.key))
             if found is not None:
                 keep.add(found[0])
-                continue
-            have[(system_id, rec.key)] = (0, source)
-            create.append(
-                Component(
-                    system_id=system_id,
-                    key=rec.key,
-                    cpe=rec.cpe,
-                    purl=rec.purl,
-                    part=rec.part or "a",
-                    vendor=rec.vendor,
-                    product=rec.product,
-                    version=rec.version,
-                    source=source,
-                    first_seen=now,
-                    last_seen=now,
-                )
-            )
-    stale = [pk for (_, _), (pk, comp_source) in have.items() if comp_source == source and pk and pk not in keep]
+            elif (system_id, rec.key) not in created:
+                created[(system_id, rec.key)] = rec
+    stale = [pk for pk, comp_source in have.values() if comp_source == source and pk not in keep]
     _delete_components(actor, stale)
-    Component.objects.bulk_create(create, batch_size=2000)
-    record_many(entry(actor, AuditAction.CREATE, c, None, component_snapshot(c)) for c in create)
+    _insert_components(actor, created, source, now)
     keep_list = list(keep)
     for start in range(0, len(keep_list), CHUNK):
         Component.objects.filter(pk__in=keep_list[start : start + CHUNK]).update(last_seen=now)
-    report.components_created += len(create)
+    report.components_created += len(created)
     report.components_deleted += len(stale)
     report.components_unchanged += len(keep)
+
+
+COMPONENT_COLUMNS = (
+    "system_id",
+    "key",
+    "cpe",
+    "purl",
+    "part",
+    "vendor",
+    "product",
+    "version",
+    "source",
+    "first_seen",
+    "last_seen",
+)
+
+
+def _insert_components(
+    actor: Actor, created: dict[tuple[int, str], ComponentRecord], source: str, now: dt.datetime
+) -> None:
+    """Insert new components and audit each one (their ids are read back by system and key)."""
+    stamp = db_datetime(now)
+    insert_rows(
+        Component,
+        COMPONENT_COLUMNS,
+        (
+            (system_id, key, r.cpe, r.purl, r.part or "a", r.vendor, r.product, r.version, source, stamp, stamp)
+            for (system_id, key), r in created.items()
+        ),
+    )
+    system_ids = sorted({system_id for system_id, _ in created})
+    audits: list[PendingEntry] = []
+    for start in range(0, len(system_ids), CHUNK):
+        rows = Component.objects.filter(system_id__in=system_ids[start : start + CHUNK], source=source).values_list(
+            "pk", "system_id", "key"
+        )
+        for pk, system_id, key in rows:
+            rec = created.get((system_id, key))
+            if rec is not None:
+                audits.append(_component_entry(actor, AuditAction.CREATE, pk, system_id, source, rec))
+    record_many(audits)
+
+
+def _component_entry(
+    actor: Actor, action: AuditAction, pk: int, system_id: int, source: str, rec: ComponentRecord
+) -> PendingEntry:
+    snap = {
+        "id": pk,
+        "system_id": system_id,
+        "cpe": rec.cpe,
+        "purl": rec.purl,
+        "part": rec.part or "a",
+        "vendor": rec.vendor,
+        "product": rec.product,
+        "version": rec.version,
+        "source": source,
+    }
+    name = " ".join(p for p in (rec.vendor, rec.product, rec.version) if p)
+    return PendingEntry(actor, action, "inventory.component", str(pk), name, None, snap)
 
 
 def _delete_components(actor: Actor, pks: list[int]) -> None:

@@ -83,7 +83,7 @@ class Component(models.Model):
         ordering = ["system_id", "vendor", "product", "version"]
         verbose_name = _("component")
         constraints = [models.UniqueConstraint(fields=["system", "source", "key"], name="component_unique_per_source")]
-        indexes = [models.Index(fields=["vendor", "product"]), models.Index(fields=["product"])]
+        indexes = [models.Index(fields=["vendor", "product"])]
 
     def __str__(self) -> str:
         return " ".join(p for p in (self.vendor, self.product, self.version) if p)

@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,8 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ismp.apps.accounts.choices import Role
 from ismp.apps.audit.services import Actor
 from ismp.apps.inventory import queries, services
-from ismp.apps.inventory.api import CONTENT_TYPES
-from ismp.apps.inventory.exporting import EXPORT_FORMATS, export_inventory
+from ismp.apps.inventory.exporting import EXPORT_FORMATS, export_download
 from ismp.apps.inventory.forms import ComponentForm, ImportForm, SystemFilterForm, SystemForm
 from ismp.apps.inventory.importing import ImportReport, import_inventory, max_import_bytes
 from ismp.apps.inventory.models import Component, System
@@ -278,7 +276,4 @@ def inventory_export(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format", "csv")
     if fmt not in EXPORT_FORMATS:
         raise Http404(f"unknown export format {fmt!r}")
-    response = HttpResponse(export_inventory(request.user, fmt), content_type=CONTENT_TYPES[fmt])
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="ismp-inventory-{stamp}.{fmt}"'
-    return response
+    return export_download(request.user, fmt)

@@ -37,7 +37,12 @@ RECENT_AUDIT_ENTRIES = 10
 PUBLIC_TYPES = (SystemType.PUBLIC_WEB, SystemType.PUBLIC_OTHER)
 
 
+# ---------------------------------------------------------------------------------------- pagination
+
+
 class ListPage(Page):  # type: ignore[type-arg]
+    """A page of a list that knows which page links to show (web/_pagination.html)."""
+
     @property
     def page_links(self) -> Iterable[int | str]:
         """The page numbers to link to, elided: 1 … 4 5 [6] 7 8 … 20."""
@@ -45,6 +50,8 @@ class ListPage(Page):  # type: ignore[type-arg]
 
 
 class ListPaginator(Paginator):  # type: ignore[type-arg]
+    """Django's paginator, handing out ListPage (``_get_page`` is its documented hook for that)."""
+
     def _get_page(self, *args: Any, **kwargs: Any) -> ListPage:
         return ListPage(*args, **kwargs)
 
@@ -52,6 +59,9 @@ class ListPaginator(Paginator):  # type: ignore[type-arg]
 def paginate(request: HttpRequest, object_list: Any, per_page: int) -> ListPage:
     """The page of ``object_list`` that ``?page=`` asks for (a bad number gives the first or last page)."""
     return cast(ListPage, ListPaginator(object_list, per_page).get_page(request.GET.get("page")))
+
+
+# -------------------------------------------------------------------------------------------- health
 
 
 @require_GET

@@ -13,7 +13,8 @@ binds again as a formatted string (§6.2.2), so every name leaves here in one ca
 from __future__ import annotations
 
 import re
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
+from functools import lru_cache
 
 ANY = "*"
 NA = "-"
@@ -64,7 +65,22 @@ class CpeName:
 
     def formatted(self) -> str:
         """The CPE 2.3 formatted string, e.g. ``cpe:2.3:a:apache:http_server:2.4.1:*:*:*:*:*:*:*``."""
-        return "cpe:2.3:" + ":".join(astuple(self))
+        return ":".join(
+            (
+                "cpe:2.3",
+                self.part,
+                self.vendor,
+                self.product,
+                self.version,
+                self.update,
+                self.edition,
+                self.language,
+                self.sw_edition,
+                self.target_sw,
+                self.target_hw,
+                self.other,
+            )
+        )
 
     def __str__(self) -> str:
         return self.formatted()
@@ -77,8 +93,11 @@ def plain(value: str) -> str:
     return re.sub(r"\\(.)", r"\1", value)
 
 
+@lru_cache(maxsize=65536)
 def parse_cpe(text: str) -> CpeName:
-    """Parse a CPE 2.3 formatted string or a CPE 2.2 URI; raise :class:`CpeSyntaxError` if it is neither."""
+    """Parse a CPE 2.3 formatted string or a CPE 2.2 URI; raise :class:`CpeSyntaxError` if it is neither.
+
+    Cached: inventories repeat the same names many times, and a CpeName is immutable."""
     stripped = text.strip()
     lowered = stripped.lower()
     if lowered.startswith("cpe:2.3:"):
@@ -94,7 +113,25 @@ def parse_cpe(text: str) -> CpeName:
 # --- formatted string (NISTIR 7695 §6.2) -------------------------------------------------------------
 
 
+# Values that need no further checking: no quoting, no wildcards, starting with a letter or digit.
+_SIMPLE_VALUE = re.compile(r"[a-z0-9][a-z0-9._\-]*")
+
+
 def _parse_formatted(text: str) -> CpeName:
+    """The common case (no backslash, plain values) by a quick check, anything else by the full rules."""
+    if "\\" not in text:
+        values = text.lower().split(":")[2:]
+        if (
+            len(values) == 11
+            and values[0] in PARTS
+            and values[6] in (ANY, NA)
+            and all(v in (ANY, NA) or _SIMPLE_VALUE.fullmatch(v) for v in values[1:])
+        ):
+            return CpeName(*values)
+    return _parse_formatted_fully(text)
+
+
+def _parse_formatted_fully(text: str) -> CpeName:
     components = _split_unquoted(text)
     if len(components) != 13:
         raise CpeSyntaxError(

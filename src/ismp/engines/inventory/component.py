@@ -12,6 +12,7 @@ same thing whatever file it came from:
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from packageurl import PackageURL
 
@@ -52,38 +53,41 @@ def make_component(
     product: str = "",
     version: str = "",
 ) -> ComponentRecord:
-    """Validate and normalise one component; raise :class:`InputError` naming file, line and field.
+    """Validate and normalise one component; raise :class:`InputError` naming file, line and field."""
+    try:
+        fields = _normalised(cpe.strip(), purl.strip(), part, vendor.strip(), product.strip(), version.strip())
+    except InputError as exc:
+        raise InputError(exc.reason, file=file, line=line, field=exc.location.field) from None
+    return ComponentRecord(line or 0, *fields)
 
-    ``line`` is None when the values come from a form rather than a file; the record then has line 0.
-    """
-    cpe, purl, vendor, product, version = (v.strip() for v in (cpe, purl, vendor, product, version))
+
+@lru_cache(maxsize=65536)
+def _normalised(
+    cpe: str, purl: str, part: str, vendor: str, product: str, version: str
+) -> tuple[str, str, str, str, str, str]:
+    """(cpe, purl, part, vendor, product, version) normalised; cached, as ledgers repeat the same software."""
+    file, line = "", None
     name = _parse_cpe(cpe, file=file, line=line)
     package = _parse_purl(purl, file=file, line=line)
     given_part = _normalise_part(part, file=file, line=line)
     if name is None and package is None and not product:
         raise InputError(
-            "a component needs a cpe, a purl or a product name; fill in at least one of them",
-            file=file,
-            line=line,
-            field="product",
+            "a component needs a cpe, a purl or a product name; fill in at least one of them", field="product"
         )
     if name is not None and given_part and name.part in ("a", "o", "h") and given_part != name.part:
         raise InputError(
             f'part "{given_part}" disagrees with the CPE\'s part "{name.part}"; '
             "correct one of them or leave part empty to take it from the CPE",
-            file=file,
-            line=line,
             field="part",
         )
     derived = _derived(name, package)
-    return ComponentRecord(
-        line=line if line is not None else 0,
-        cpe=name.formatted() if name else "",
-        purl=package.to_string() if package else "",
-        part=given_part or derived["part"],
-        vendor=vendor or derived["vendor"],
-        product=product or derived["product"],
-        version=version or derived["version"],
+    return (
+        name.formatted() if name else "",
+        package.to_string() if package else "",
+        given_part or derived["part"],
+        vendor or derived["vendor"],
+        product or derived["product"],
+        version or derived["version"],
     )
 
 

@@ -241,7 +241,8 @@ def _row(line: int, cells: list[str], columns: dict[int, str], filename: str, er
 
 def _cell(value: str) -> str:
     """A cell as the ledger means it: surrounding space removed, our formula neutralisation undone."""
-    return unneutralise(value.strip()).strip()
+    value = value.strip()
+    return unneutralise(value).strip() if value.startswith("'") else value
 
 
 # --- CSV ----------------------------------------------------------------------------------------------
