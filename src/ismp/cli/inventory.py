@@ -37,16 +37,12 @@ def register(sub: Any) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     setup_django()
     from ismp.apps.inventory.importing import import_inventory, max_import_bytes
+    from ismp.engines.inventory.registry import check_size
 
     path: Path = args.path
     if not path.is_file():
         raise InputError("no such file", file=str(path))
-    if path.stat().st_size > max_import_bytes():
-        raise InputError(
-            f"the file is {path.stat().st_size / 1048576:.0f} MB, over the {max_import_bytes() // 1048576} MB limit "
-            "(ISMP_MAX_IMPORT_MB)",
-            file=path.name,
-        )
+    check_size(path.stat().st_size, path.name, max_import_bytes())  # before reading it into memory
     actor = cli_actor(args.as_user)
     with err.status(f"Importing {path.name}…"):
         report = import_inventory(actor, path.read_bytes(), path.name, fmt=args.fmt, system_name=args.system)

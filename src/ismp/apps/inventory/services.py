@@ -133,11 +133,7 @@ def save_component(
 ) -> Component:
     """Add a component to a system, or change one; CPE and purl are checked and normalised."""
     _check_can_change(actor, system)
-    merged = {
-        f: data.get(f, getattr(component, f) if component else "") or ""
-        for f in ("cpe", "purl", "part", "vendor", "product", "version")
-    }
-    record_ = make_component(line=None, file="", **merged)
+    record_ = make_component(line=None, file="", **_component_values(data, component))
     if component is None:
         component, before = Component(system=system, source=ComponentSource.MANUAL), None
     else:
@@ -160,6 +156,21 @@ def save_component(
         component_snapshot(component),
     )
     return component
+
+
+NAME_FIELDS = ("cpe", "purl")
+DESCRIPTIVE_FIELDS = ("part", "vendor", "product", "version")
+
+
+def _component_values(data: Mapping[str, str], component: Component | None) -> dict[str, str]:
+    """The values to validate: what was given, else the current ones. When the CPE or purl changes, the
+    descriptive fields not given are derived again from the new name rather than kept stale."""
+    renamed = component is not None and any(f in data and (data[f] or "") != getattr(component, f) for f in NAME_FIELDS)
+    values = {}
+    for f in (*NAME_FIELDS, *DESCRIPTIVE_FIELDS):
+        keep_current = component is not None and not (renamed and f in DESCRIPTIVE_FIELDS)
+        values[f] = (data[f] if f in data else getattr(component, f) if keep_current else "") or ""
+    return values
 
 
 @transaction.atomic

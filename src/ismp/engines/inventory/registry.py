@@ -163,7 +163,7 @@ def check_size(size: int, filename: str, max_bytes: int) -> None:
     if size > max_bytes:
         raise InputError(
             f"is {_human(size)}, over the {_human(max_bytes)} limit for one import; "
-            "split it into smaller files or ask an administrator to raise ISMP's upload limit",
+            "split it into smaller files or ask an administrator to raise the limit (ISMP_MAX_IMPORT_MB)",
             file=filename,
         )
 
