@@ -1,7 +1,8 @@
 """Fast inserts for bulk work (imports write hundreds of thousands of rows).
 
 Django's ``bulk_create`` prepares every value of every field through the model layer, which costs more
-than the database itself at this scale. ``insert_rows`` sends plain tuples with ``executemany``; the
+than the database itself at this scale. ``insert_rows`` sends plain tuples with ``executemany`` (SQLite)
+or ``COPY`` (PostgreSQL); the
 caller gives values ready for the database (``db_datetime`` for timestamps, ``db_json`` for JSON).
 Used only by services, inside their transaction.
 """
@@ -30,6 +31,8 @@ def db_json(value: Any) -> str | None:
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT ``rows`` (tuples in ``columns`` order) into ``model``'s table; returns the row count."""
     quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        return _copy_rows(f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})", rows)
     # table and column names come from the model, never from input; values are parameters
     names, marks = ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
@@ -39,4 +42,16 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         while batch := list(islice(iterator, BATCH)):
             cursor.executemany(sql, batch)
             count += len(batch)
+    return count
+
+
+def _copy_rows(target: str, rows: Iterable[Sequence[Any]]) -> int:
+    """PostgreSQL: COPY … FROM STDIN, an order of magnitude faster than INSERT for large batches."""
+    count = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
     return count

@@ -75,3 +75,13 @@ def test_token_api_creates_shows_secret_once_and_revokes(company):
     assert "token" not in listed[0]
     assert client.delete(f"/api/tokens/{created['id']}/").status_code == 204
     assert bearer(created["token"]).get("/api/systems/").status_code == 401
+
+
+def test_openapi_schema_needs_a_login_and_describes_the_api(company):
+    assert APIClient().get("/api/schema/").status_code in (401, 403)
+    client = APIClient()
+    client.force_authenticate(company.auditor)
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/api/systems/", "/api/systems/import/", "/api/audit/", "/api/tokens/"} <= set(paths)

@@ -354,12 +354,19 @@ def sync_components(actor: Actor, wanted: dict[int, list[ComponentRecord]], sour
     stale = [pk for pk, comp_source in have.values() if comp_source == source and pk not in keep]
     _delete_components(actor, stale)
     _insert_components(actor, created, source, now)
-    keep_list = list(keep)
-    for start in range(0, len(keep_list), CHUNK):
-        Component.objects.filter(pk__in=keep_list[start : start + CHUNK]).update(last_seen=now)
+    _mark_seen(system_ids, source, [pk for (_, _), (pk, s) in have.items() if pk in keep and s != source], now)
     report.components_created += len(created)
     report.components_deleted += len(stale)
     report.components_unchanged += len(keep)
+
+
+def _mark_seen(system_ids: list[int], source: str, other_sources: list[int], now: dt.datetime) -> None:
+    """Stamp last_seen: every remaining component of this source on the listed systems (one statement per
+    chunk of systems), and the few listed components that exist from another source."""
+    for start in range(0, len(system_ids), CHUNK):
+        Component.objects.filter(system_id__in=system_ids[start : start + CHUNK], source=source).update(last_seen=now)
+    for start in range(0, len(other_sources), CHUNK):
+        Component.objects.filter(pk__in=other_sources[start : start + CHUNK]).update(last_seen=now)
 
 
 COMPONENT_COLUMNS = (
