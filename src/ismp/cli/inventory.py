@@ -27,8 +27,15 @@ def register(sub: Any) -> None:
     add_json(p)
     p.set_defaults(handler=cmd_import)
 
-    p = inv.add_parser("export", help="export the inventory (only what --as may see)")
-    p.add_argument("--format", dest="fmt", choices=("csv", "xlsx", "json"), default="csv")
+    p = inv.add_parser("export", help="export the inventory (only what --as may see), or one system's SBOM")
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("csv", "xlsx", "json", "cyclonedx-json", "spdx-json"),
+        default="csv",
+        help="csv, xlsx or json for the inventory; cyclonedx-json or spdx-json for --system's SBOM",
+    )
+    p.add_argument("--system", help="the system whose SBOM to export")
     p.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     add_as(p)
     p.set_defaults(handler=cmd_export)
@@ -61,16 +68,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     setup_django()
     from ismp.apps.inventory.exporting import export_inventory
 
+    if args.fmt in ("cyclonedx-json", "spdx-json") and not args.system:
+        raise InputError(f"--format {args.fmt} exports one system's SBOM: name it with --system", field="system")
     actor = cli_actor(args.as_user)
     user = actor.user if actor.user is not None else _Operator()
     with err.status("Exporting…"):
-        data = export_inventory(user, args.fmt)
+        data = _sbom(user, args.system, args.fmt) if args.system else export_inventory(user, args.fmt)
     if args.output:
         args.output.write_bytes(data)
         err.print(f"wrote {args.output} ({len(data)} bytes)")
     else:
         sys.stdout.buffer.write(data)
     return 0
+
+
+def _sbom(user: Any, name: str, fmt: str) -> bytes:
+    from ismp.apps.inventory.exporting import export_system_sbom
+    from ismp.apps.inventory.queries import systems_for
+    from ismp.errors import NotFound
+
+    system = systems_for(user).filter(name=name).first()
+    if system is None:
+        raise NotFound(f"system {name!r} does not exist or is not visible to you")
+    return export_system_sbom(system, fmt)
 
 
 class _Operator:

@@ -163,6 +163,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "ismp.apps.web.api_errors.problem_exception_handler",
+    # ?format= names the file format of exports (csv, xlsx, cyclonedx-json…); content type is negotiated
+    # with the Accept header only
+    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": "6000/hour"},
 }

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ismp.apps.accounts.choices import Role, TokenScope
+from ismp.apps.accounts.choices import OrganisationKind, Role, TokenScope
 from ismp.apps.accounts.models import ApiToken, Organisation, User
 from ismp.apps.accounts.tokens import new_secret
 from ismp.apps.audit.models import AuditAction
@@ -96,3 +96,49 @@ def revoke_token(actor: Actor, token: ApiToken) -> None:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record(actor, AuditAction.UPDATE, token, before, snapshot(token, ("key_hash",)))
+
+
+@transaction.atomic
+def save_organisation(
+    actor: Actor,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    parent_code: str = "",
+    name_en: str = "",
+    head_username: str = "",
+) -> Organisation:
+    """Create the organisation ``code`` or update it; the tree may not loop."""
+    _require_csirt(actor)
+    if kind not in OrganisationKind.values:
+        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(OrganisationKind.values)}", field="kind")
+    organisation = Organisation.objects.filter(code=code).first()
+    before = snapshot(organisation) if organisation is not None else None
+    organisation = organisation or Organisation(code=code)
+    parent = None
+    if parent_code:
+        parent = Organisation.objects.filter(code=parent_code).first()
+        if parent is None:
+            raise NotFound(f"parent organisation {parent_code!r} does not exist")
+        ancestor: Organisation | None = parent
+        while ancestor is not None:
+            if ancestor.code == code:
+                raise InputError(f"{parent_code!r} is inside {code!r}: the tree would loop", field="parent")
+            ancestor = ancestor.parent
+    head = None
+    if head_username:
+        head = User.objects.filter(username=head_username, is_active=True).first()
+        if head is None:
+            raise NotFound(f"user {head_username!r} does not exist")
+    organisation.name, organisation.name_en, organisation.kind = name, name_en, kind
+    organisation.parent, organisation.head = parent, head
+    try:
+        organisation.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InputError(" ".join(messages), field=field) from None
+    organisation.save()
+    action = AuditAction.CREATE if before is None else AuditAction.UPDATE
+    record(actor, action, organisation, before, snapshot(organisation))
+    return organisation

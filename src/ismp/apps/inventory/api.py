@@ -16,7 +16,7 @@ from ismp.apps.accounts.choices import Role
 from ismp.apps.accounts.models import Organisation, User
 from ismp.apps.audit.services import Actor
 from ismp.apps.inventory import services
-from ismp.apps.inventory.exporting import EXPORT_FORMATS, export_download
+from ismp.apps.inventory.exporting import EXPORT_FORMATS, SBOM_FORMATS, export_download, sbom_download
 from ismp.apps.inventory.importing import import_inventory
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import can_change_system, components_for, system_list, systems_for
@@ -157,6 +157,15 @@ class SystemViewSet(viewsets.ModelViewSet[System]):
     def export(self, request: Request) -> HttpResponse:
         """The inventory you may see, as a ledger (csv, xlsx) or JSON."""
         return export_download(request.user, request.query_params.get("format", "csv"))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=list(SBOM_FORMATS))],
+        responses={200: bytes},
+    )
+    @action(detail=True, methods=["get"])
+    def sbom(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """This system's components as an SBOM: CycloneDX 1.6 JSON or SPDX 2.3 JSON."""
+        return sbom_download(self.get_object(), request.query_params.get("format", "cyclonedx-json"))
 
     @extend_schema(request=ImportSerializer, responses={200: dict})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])

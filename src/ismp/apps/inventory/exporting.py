@@ -14,14 +14,18 @@ from django.utils import timezone
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import systems_for
 from ismp.engines.inventory.ledger import write_ledger
-from ismp.engines.inventory.records import COMPONENT_COLUMNS
+from ismp.engines.inventory.records import COMPONENT_COLUMNS, ComponentRecord
+from ismp.engines.inventory.sbom_writer import write_cyclonedx_json, write_spdx_json
 from ismp.errors import InputError
 
 EXPORT_FORMATS = ("csv", "xlsx", "json")
+SBOM_FORMATS = {"cyclonedx-json": ".cdx.json", "spdx-json": ".spdx.json"}
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
+    "cyclonedx-json": "application/vnd.cyclonedx+json",
+    "spdx-json": "application/spdx+json",
 }
 _CHUNK = 1000
 
@@ -110,3 +114,26 @@ def export_inventory(user: Any, fmt: str) -> bytes:
     buffer = io.BytesIO()
     write_ledger(ledger_rows(user), buffer, fmt)
     return buffer.getvalue()
+
+
+def export_system_sbom(system: System, fmt: str) -> bytes:
+    """One system's components as an SBOM (CycloneDX 1.6 JSON or SPDX 2.3 JSON). The caller checks that
+    the user may see the system."""
+    records = [
+        ComponentRecord(0, c.cpe, c.purl, c.part, c.vendor, c.product, c.version)
+        for c in system.components.order_by("pk")
+    ]
+    now = timezone.now()
+    if fmt == "cyclonedx-json":
+        return write_cyclonedx_json(system.name, records, timestamp=now)
+    if fmt == "spdx-json":
+        return write_spdx_json(system.name, records, timestamp=now)
+    raise InputError(f"unknown SBOM format {fmt!r}; expected {' or '.join(SBOM_FORMATS)}", field="format")
+
+
+def sbom_download(system: System, fmt: str) -> HttpResponse:
+    data = export_system_sbom(system, fmt)
+    response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in system.name)
+    response["Content-Disposition"] = f'attachment; filename="{safe}{SBOM_FORMATS[fmt]}"'
+    return response

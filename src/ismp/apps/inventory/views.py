@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ismp.apps.accounts.choices import Role
 from ismp.apps.audit.services import Actor
 from ismp.apps.inventory import queries, services
-from ismp.apps.inventory.exporting import EXPORT_FORMATS, export_download
+from ismp.apps.inventory.exporting import EXPORT_FORMATS, SBOM_FORMATS, export_download, sbom_download
 from ismp.apps.inventory.forms import ComponentForm, ImportForm, SystemFilterForm, SystemForm
 from ismp.apps.inventory.importing import ImportReport, import_inventory, max_import_bytes
 from ismp.apps.inventory.models import Component, System
@@ -91,6 +91,17 @@ def system_list(request: HttpRequest) -> HttpResponse:
     )
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@login_required
+@require_GET
+def system_sbom(request: HttpRequest, pk: int) -> HttpResponse:
+    """One system's components as a CycloneDX or SPDX SBOM."""
+    system = get_object_or_404(queries.systems_for(request.user), pk=pk)
+    fmt = request.GET.get("format", "cyclonedx-json")
+    if fmt not in SBOM_FORMATS:
+        raise Http404(f"unknown SBOM format {fmt!r}")
+    return sbom_download(system, fmt)
 
 
 @login_required

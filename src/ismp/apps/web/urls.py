@@ -26,6 +26,7 @@ urlpatterns = [
     path("systems/new/", inventory.system_create, name="system-create"),
     path("systems/<int:pk>/", inventory.system_detail, name="system-detail"),
     path("systems/<int:pk>/edit/", inventory.system_edit, name="system-edit"),
+    path("systems/<int:pk>/sbom/", inventory.system_sbom, name="system-sbom"),
     path("systems/<int:pk>/delete/", inventory.system_delete, name="system-delete"),
     path("systems/<int:pk>/components/new/", inventory.component_create, name="component-create"),
     path("systems/<int:pk>/components/<int:component_pk>/edit/", inventory.component_edit, name="component-edit"),
