@@ -80,3 +80,38 @@ def test_import_as_a_sysadmin_is_scoped(company, capsys, tmp_path):
 def test_missing_file(company, capsys):
     code, _, err = run(capsys, "inventory", "import", "/nonexistent/ledger.csv")
     assert code == 65 and "no such file" in err
+
+
+def test_organisations_are_created_listed_and_cannot_loop(company, capsys):
+    from ismp.apps.accounts.models import Organisation
+
+    code, out, _ = run(
+        capsys,
+        "orgs",
+        "create",
+        "SEC2",
+        "--name",
+        "セキュリティ運用部",
+        "--kind",
+        "department",
+        "--parent",
+        "HQ",
+        "--json",
+    )
+    assert code == 0 and Organisation.objects.get(code="SEC2").parent.code == "HQ"
+    assert AuditEntry.objects.filter(object_type="accounts.organisation", action="create").exists()
+    code, _, err = run(capsys, "orgs", "create", "HQ", "--name", "本社", "--kind", "company", "--parent", "SEC2")
+    assert code == 65 and "loop" in err
+    code, _, err = run(capsys, "orgs", "create", "X", "--name", "x", "--kind", "department", "--parent", "NOPE")
+    assert code == 66 and "NOPE" in err
+    code, out, _ = run(capsys, "orgs", "list")
+    assert "  SEC2" in out  # indented under HQ
+
+
+def test_only_the_csirt_manages_organisations(company):
+    from ismp.apps.accounts.services import save_organisation
+    from ismp.apps.audit.services import Actor
+    from ismp.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        save_organisation(Actor(company.alice, "api"), code="Z", name="z", kind="department")
