@@ -75,8 +75,15 @@ class SystemSerializer(serializers.ModelSerializer[System]):
         )
 
 
+class VisibleSystemField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """A system id, looked up only among the systems the requesting user may see."""
+
+    def get_queryset(self) -> Any:
+        return systems_for(self.context["request"].user)
+
+
 class ComponentSerializer(serializers.ModelSerializer[Component]):
-    system = serializers.PrimaryKeyRelatedField(queryset=System.objects.all())
+    system = VisibleSystemField()
 
     class Meta:
         model = Component
@@ -98,8 +105,6 @@ class ComponentSerializer(serializers.ModelSerializer[Component]):
 
     def validate_system(self, system: System) -> System:
         request = self.context["request"]
-        if not systems_for(request.user).filter(pk=system.pk).exists():
-            raise serializers.ValidationError("no such system")
         if not can_change_system(request.user, system):
             raise serializers.ValidationError("you may not change this system")
         return system
