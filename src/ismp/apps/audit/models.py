@@ -15,9 +15,16 @@ class AuditAction(models.TextChoices):
 class AuditEntry(models.Model):
     """One change to one object. Append-only: the database refuses UPDATE and DELETE (migration 0002)."""
 
-    at = models.DateTimeField(_("time"), db_index=True)
+    at = models.DateTimeField(_("time"))
+    # the trail outlives users: no constraint, and no index (readers filter on actor_name)
     actor = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     actor_name = models.CharField(_("actor"), max_length=150)
     via = models.CharField(_("via"), max_length=16)
@@ -29,7 +36,8 @@ class AuditEntry(models.Model):
     after = models.JSONField(_("after"), null=True)
 
     class Meta:
-        ordering = ["-at", "-id"]
+        # entries are numbered as they are written, so the id orders them in time (no index on ``at``)
+        ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")

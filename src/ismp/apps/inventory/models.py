@@ -65,7 +65,10 @@ class System(models.Model):
 class Component(models.Model):
     """A piece of software (or OS, or hardware) on a system, named by CPE 2.3 and/or package URL."""
 
-    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="components", verbose_name=_("system"))
+    # no index of its own: the unique constraint (system, source, key) serves look-ups by system
+    system = models.ForeignKey(
+        System, on_delete=models.CASCADE, related_name="components", verbose_name=_("system"), db_index=False
+    )
     key = models.CharField(max_length=600, editable=False)
     cpe = models.CharField(_("CPE 2.3 name"), max_length=500, blank=True, validators=[validate_cpe])
     purl = models.CharField(_("package URL"), max_length=500, blank=True, validators=[validate_purl])
