@@ -51,8 +51,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise InputError("no such file", file=str(path))
     check_size(path.stat().st_size, path.name, max_import_bytes())  # before reading it into memory
     actor = cli_actor(args.as_user)
-    with err.status(f"Importing {path.name}…"):
-        report = import_inventory(actor, path.read_bytes(), path.name, fmt=args.fmt, system_name=args.system)
+    with err.status(f"Importing {path.name}…") as status:
+        report = import_inventory(
+            actor,
+            path.read_bytes(),
+            path.name,
+            fmt=args.fmt,
+            system_name=args.system,
+            progress=lambda phase: status.update(f"Importing: {phase}…"),
+        )
     d = report.as_dict()
     emit(
         d,

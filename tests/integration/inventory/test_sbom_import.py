@@ -54,3 +54,9 @@ def test_sbom_needs_an_existing_system(company, shared_data):
     path = sbom_files(shared_data, "cyclonedx")[0]
     with pytest.raises((NotFound, InputError, InputErrors)):
         import_inventory(OPERATOR, path.read_bytes(), path.name, system_name="no such system")
+
+
+def test_a_system_outside_the_scope_does_not_exist_for_an_sbom(company, shared_data):
+    path = next(p for p in sbom_files(shared_data, "cyclonedx") if p.suffix == ".json")
+    with pytest.raises(NotFound):
+        import_inventory(Actor(company.alice, "test"), path.read_bytes(), path.name, system_name="Mail gateway")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from ismp.apps.audit.services import Actor, PendingEntry, entry, record_many
 from ismp.apps.bulk import db_datetime, insert_rows
 from ismp.apps.inventory.choices import ComponentSource, Criticality, Lifecycle, SystemType
 from ismp.apps.inventory.models import Component, System
-from ismp.apps.inventory.queries import can_change_system, can_create_system
+from ismp.apps.inventory.queries import can_change_system, can_create_system, systems_for
 from ismp.apps.inventory.services import SYSTEM_FIELDS, Snapshot, component_snapshot, system_snapshot
 from ismp.engines.inventory.ledger import read_ledger
 from ismp.engines.inventory.records import ComponentRecord, LedgerRow, SbomDocument
@@ -61,17 +62,30 @@ def max_import_bytes() -> int:
     return int(settings.ISMP.max_import_mb) * 1024 * 1024
 
 
+def _silent(_: str) -> None:
+    return None
+
+
 def import_inventory(
-    actor: Actor, data: bytes, filename: str, *, fmt: str | None = None, system_name: str | None = None
+    actor: Actor,
+    data: bytes,
+    filename: str,
+    *,
+    fmt: str | None = None,
+    system_name: str | None = None,
+    progress: Callable[[str], None] = _silent,
 ) -> ImportReport:
-    """Import one file. Ledgers carry their systems; an SBOM needs ``system_name``."""
+    """Import one file. Ledgers carry their systems; an SBOM needs ``system_name``. ``progress`` is told
+    which phase the import is in (the CLI shows it)."""
     check_size(len(data), filename, max_import_bytes())
     fmt = fmt or detect_format(filename, data)
+    progress(f"reading {filename} ({len(data) / 1048576:.1f} MB, {fmt})")
     if fmt in LEDGER_FORMATS:
         # ledger rows are checked by the reader and then against the database; both report together
         errors = ErrorList(filename)
         rows = read_ledger(data, filename, max_bytes=max_import_bytes(), fmt=fmt, collect=errors)
-        return _import_ledger(actor, rows, filename, fmt, errors)
+        progress(f"checking {len(rows):,} rows against the inventory")
+        return _import_ledger(actor, rows, filename, fmt, errors, progress)
     document = read_inventory_file(data, filename, fmt=fmt, max_bytes=max_import_bytes())
     if not isinstance(document, SbomDocument):
         raise InputError(f"format {fmt!r} is not an SBOM", file=filename, field="format")
@@ -86,7 +100,8 @@ def import_inventory(
 
 
 def _import_sbom(actor: Actor, doc: SbomDocument, filename: str, system_name: str) -> ImportReport:
-    system = System.objects.filter(name=system_name).first()
+    visible = systems_for(actor.user) if actor.user is not None else System.objects.all()
+    system = visible.filter(name=system_name).first()
     if system is None:
         raise NotFound(f"system {system_name!r} does not exist", hint="register the system first")
     if actor.user is not None and not can_change_system(actor.user, system):
@@ -214,7 +229,14 @@ def _administrators(value: str, look: _Lookups) -> list[User]:
     return users
 
 
-def _import_ledger(actor: Actor, rows: list[LedgerRow], filename: str, fmt: str, errors: ErrorList) -> ImportReport:
+def _import_ledger(
+    actor: Actor,
+    rows: list[LedgerRow],
+    filename: str,
+    fmt: str,
+    errors: ErrorList,
+    progress: Callable[[str], None],
+) -> ImportReport:
     planned = _group_rows(rows, filename, errors)
     look = _Lookups()
     existing = _existing_systems(list(planned))
@@ -249,6 +271,7 @@ def _import_ledger(actor: Actor, rows: list[LedgerRow], filename: str, fmt: str,
         else:
             changed.append((system, before))
     errors.raise_if_any()
+    progress(f"writing {len(planned):,} systems and {sum(len(p.components) for p in planned.values()):,} components")
     with transaction.atomic():
         _write_systems(actor, new_systems, changed, admin_sets, report)
         ids = {s.name: s.pk for s in new_systems} | {s.name: s.pk for s, _ in changed}
