@@ -17,13 +17,11 @@ reports all bad values together (capped at :data:`MAX_ERRORS`, with the true tot
 from __future__ import annotations
 
 import codecs
-import importlib
 import re
-from collections.abc import Callable
-from importlib.metadata import entry_points
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from ismp.engines.inventory.records import LedgerRow, SbomDocument
+from ismp.engines.registry import Registry
 from ismp.errors import InputError, InputErrors
 
 MAX_ERRORS = 1000
@@ -54,41 +52,10 @@ class InventoryReader(Protocol):
     def __call__(self, data: bytes, filename: str, *, max_bytes: int) -> list[LedgerRow] | SbomDocument: ...
 
 
-ReaderT = TypeVar("ReaderT", bound=InventoryReader)
-
-_readers: dict[str, InventoryReader] = {}
-_loaded = False
-
-
-def register(name: str) -> Callable[[ReaderT], ReaderT]:
-    """Register a reader under ``name``; a name can be registered once only (ValueError otherwise)."""
-
-    def decorator(reader: ReaderT) -> ReaderT:
-        existing = _readers.get(name)
-        if existing is not None:
-            owner = f"{getattr(existing, '__module__', '?')}.{getattr(existing, '__qualname__', repr(existing))}"
-            raise ValueError(f'inventory format "{name}" is already registered by {owner}')
-        _readers[name] = reader
-        return reader
-
-    return decorator
-
-
-def formats() -> list[str]:
-    """Names of every registered format, sorted."""
-    _load()
-    return sorted(_readers)
-
-
-def get(name: str) -> InventoryReader:
-    """The reader registered under ``name``; InputError (field "format") when there is none."""
-    _load()
-    try:
-        return _readers[name]
-    except KeyError:
-        raise InputError(
-            f'unknown inventory format "{name}"; known formats: {", ".join(sorted(_readers))}', field="format"
-        ) from None
+_registry: Registry[InventoryReader] = Registry("inventory format", ENTRY_POINT_GROUP, _BUILTIN_MODULES)
+register = _registry.register
+formats = _registry.names
+get = _registry.get
 
 
 def read_inventory_file(
@@ -194,15 +161,3 @@ class ErrorList:
         """Raise one InputErrors with everything found; nothing from the file may be applied."""
         if self.total:
             raise InputErrors(self.errors, file=self.filename, total=self.total)
-
-
-def _load() -> None:
-    """Import the built-in readers and the plug-ins named by entry points, once."""
-    global _loaded
-    if _loaded:
-        return
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(module)
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        entry_point.load()
-    _loaded = True
