@@ -55,3 +55,17 @@ def _copy_rows(target: str, rows: Iterable[Sequence[Any]]) -> int:
                 copy.write_row(row)
                 count += 1
     return count
+
+
+def update_rows(model: type[models.Model], key: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """UPDATE ``model``'s table row by row: each row is (values in ``columns`` order…, key value)."""
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(key)} = %s"  # noqa: S608
+    count = 0
+    iterator = iter(rows)
+    with connection.cursor() as cursor:
+        while batch := list(islice(iterator, BATCH)):
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count

@@ -11,7 +11,13 @@ from ismp import __version__
 from ismp.errors import IsmpError
 
 # Each module has ``register(subparsers)`` adding its sub-commands; handlers start Django only when run.
-COMMAND_MODULES = ("ismp.cli.server", "ismp.cli.organisations", "ismp.cli.users", "ismp.cli.inventory")
+COMMAND_MODULES = (
+    "ismp.cli.server",
+    "ismp.cli.organisations",
+    "ismp.cli.users",
+    "ismp.cli.inventory",
+    "ismp.cli.feeds",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

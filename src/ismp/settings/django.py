@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "ismp.apps.accounts",
     "ismp.apps.audit",
     "ismp.apps.inventory",
+    "ismp.apps.vulns",
     "ismp.apps.web",
 ]
 

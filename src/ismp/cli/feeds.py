@@ -1,0 +1,105 @@
+"""``ismp feeds import|status|sources`` and ``ismp vulns show``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ismp.cli.common import add_json, emit, err, setup_django
+
+
+def register(sub: Any) -> None:
+    feeds = sub.add_parser("feeds", help="import vulnerability intelligence and see each feed's health").add_subparsers(
+        dest="feeds_command", metavar="COMMAND", required=True
+    )
+    p = feeds.add_parser("import", help="import files of one source (offline: air-gapped sites, tests)")
+    p.add_argument("source", help="the source's name (see `ismp feeds sources`)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add_json(p)
+    p.set_defaults(handler=cmd_import)
+
+    p = feeds.add_parser("status", help="per source: last success, watermark, record count, last error")
+    add_json(p)
+    p.set_defaults(handler=cmd_status)
+
+    p = feeds.add_parser("sources", help="list the registered feed adapters")
+    add_json(p)
+    p.set_defaults(handler=cmd_sources)
+
+    vulns = sub.add_parser("vulns", help="look up vulnerabilities").add_subparsers(
+        dest="vulns_command", metavar="COMMAND", required=True
+    )
+    p = vulns.add_parser("show", help="the merged record of a vulnerability, with provenance and exploit evidence")
+    p.add_argument("id", help="CVE-… or JVNDB-… (or another source's id)")
+    add_json(p)
+    p.set_defaults(handler=cmd_show)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.vulns.services import import_feed
+
+    with err.status(f"Importing {args.source}…") as status:
+        report = import_feed(args.source, args.paths, progress=lambda text: status.update(f"Importing {text}…"))
+    d = report.as_dict()
+    emit(
+        d,
+        args.json,
+        f"{args.source}: {d['records_read']:,} records read from {len(d['files'])} file(s): {d['records_new']:,} new, "
+        f"{d['records_changed']:,} changed, {d['records_unchanged']:,} unchanged; vulnerabilities "
+        f"{d['vulnerabilities_new']:,} new, {d['vulnerabilities_updated']:,} updated; evidence {d['evidence_new']:,} "
+        f"new; EPSS {d['epss_new']:,} new, {d['epss_changed']:,} changed; {d['events']:,} change events.",
+    )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.vulns.queries import feed_status
+
+    rows = feed_status()
+    lines = [
+        f"{r['source']:<11} {r['records']:>9,}  last success {r['last_success'] or 'never'}"
+        + (f"  watermark {r['watermark']}" if r["watermark"] else "")
+        + (f"\n            last error: {r['last_error'].splitlines()[0]}" if r["last_error"] else "")
+        for r in rows
+    ]
+    emit(rows, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from ismp.engines.feeds.registry import registry
+
+    names = registry.names()
+    emit(names, args.json, "\n".join(names))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.vulns.queries import vulnerability_detail
+
+    detail = vulnerability_detail(args.id)
+    if args.json:
+        emit(detail, True)
+        return 0
+    v = detail["vulnerability"]
+    lines = [
+        f"{v['vuln_id']}  risk level {v['risk_level']}  ({v['severity_basis']})",
+        v["title"] or v["description"][:200],
+    ]
+    if v["title_ja"] or v["description_ja"]:
+        lines.append(v["title_ja"] or v["description_ja"][:200])
+    lines.append(f"attack vector: {v['attack_vector'] or '—'}   CWE: {', '.join(v['cwes']) or '—'}")
+    lines.append("sources: " + ", ".join(f"{s['source']}:{s['source_id']}" for s in detail["sources"]))
+    for e in detail["evidence"]:
+        lines.append(f"evidence: {e['source']} {e['reference']} {e['date'] or ''} {e['name'][:80]}")
+    if detail["epss"]:
+        lines.append(
+            f"EPSS: {detail['epss']['score']:.5f} (percentile {detail['epss']['percentile']:.3f}, "
+            f"{detail['epss']['date'] or 'date unknown'})"
+        )
+    emit(detail, False, "\n".join(lines))
+    return 0
