@@ -60,13 +60,19 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     rows = feed_status()
     lines = [
-        f"{r['source']:<11} {r['records']:>9,}  last success {r['last_success'] or 'never'}"
+        f"{r['source']:<11} {r['records']:>9,}  last success {_when(r['last_success'])}"
         + (f"  watermark {r['watermark']}" if r["watermark"] else "")
         + (f"\n            last error: {r['last_error'].splitlines()[0]}" if r["last_error"] else "")
         for r in rows
     ]
     emit(rows, args.json, "\n".join(lines))
     return 0
+
+
+def _when(moment: Any) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z") if moment else "never"
 
 
 def cmd_sources(args: argparse.Namespace) -> int:

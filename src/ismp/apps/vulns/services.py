@@ -69,6 +69,7 @@ class FeedReport:
     vulnerabilities_new: int = 0
     vulnerabilities_updated: int = 0
     evidence_new: int = 0
+    evidence_enriched: int = 0
     epss_new: int = 0
     epss_changed: int = 0
     events: int = 0
@@ -395,21 +396,36 @@ def _vuln_events(
 
 
 def _store_evidence(records: list[ExploitRecord], report: FeedReport) -> None:
-    unique = {(r.cve, r.source, r.reference): r for r in records}
+    """New evidence is added; evidence already known is enriched (a later, fuller source fills in names,
+    dates and details), never duplicated."""
+    unique = {(r.cve, r.source, r.reference[:300]): r for r in records}
     cves = sorted({cve for cve, _, _ in unique})
-    known = set(ExploitEvidence.objects.filter(vuln_id__in=cves).values_list("vuln_id", "source", "reference"))
-    new = [unique[k] for k in unique if k not in known]
-    now = timezone.now()
-    stamp = db_datetime(now)
+    known = {
+        (vuln_id, source, reference): (pk, name, date, due, details)
+        for pk, vuln_id, source, reference, name, date, due, details in ExploitEvidence.objects.filter(
+            vuln_id__in=cves
+        ).values_list("pk", "vuln_id", "source", "reference", "name", "date", "due", "details")
+    }
+    new = [(key, r) for key, r in unique.items() if key not in known]
+    enriched = []
+    for key, r in unique.items():
+        if key in known:
+            pk, name, date, due, details = known[key]
+            merged = (r.name or name, r.date or date, r.due or due, details | r.details)
+            if merged != (name, date, due, details):
+                enriched.append((merged[0], merged[1], merged[2], db_json(merged[3]), pk))
+    stamp = db_datetime(timezone.now())
     insert_rows(
         ExploitEvidence,
         ("vuln_id", "source", "reference", "name", "date", "due", "details", "first_seen"),
-        ((r.cve, r.source, r.reference[:300], r.name, r.date, r.due, db_json(r.details), stamp) for r in new),
+        ((cve, source, ref, r.name, r.date, r.due, db_json(r.details), stamp) for (cve, source, ref), r in new),
     )
+    update_rows(ExploitEvidence, "id", ("name", "date", "due", "details"), enriched)
     report.evidence_new += len(new)
+    report.evidence_enriched += len(enriched)
     # a CVE gets one event per kind of evidence it did not have before
     had = {(cve, source) for cve, source, _ in known}
-    firsts = {(r.cve, r.source): r for r in new if (r.cve, r.source) not in had}
+    firsts = {(r.cve, r.source): r for _, r in new if (r.cve, r.source) not in had}
     report.events += insert_rows(
         ChangeEvent,
         ("at", "vuln_id", "kind", "source", "details"),
