@@ -20,7 +20,8 @@ from ismp.engines.feeds.base import CvssMetric, VulnRecord
 from ismp.engines.severity import attack_vector, risk_level, risk_level_from_word
 
 _VERSION_RANK = {"4.0": 0, "3.1": 1, "3.0": 2, "2.0": 3}
-_TEXT_SOURCES = ("cve5", "nvd", "osv", "debian", "jvn")
+# Debian's advisory headers ("bash - security update") are not titles of the vulnerability
+_TEXT_SOURCES = ("cve5", "nvd", "osv", "jvn")
 _SCORE_SOURCES = ("nvd", "cve5", "cve5-adp", "jvn")
 
 
@@ -62,14 +63,17 @@ def _score_rank(record: VulnRecord, metric: CvssMetric) -> tuple[int, int, int]:
 
 
 def best_cvss(records: Iterable[VulnRecord]) -> CvssMetric | None:
-    scored = [(_score_rank(r, m), m) for r in records for m in r.cvss if m.base_score > 0 or m.vector]
+    """The score that counts; a published score beats a bare vector (OSV publishes vectors only)."""
+    candidates = [(r, m) for r in records for m in r.cvss]
+    scored = [(_score_rank(r, m), m) for r, m in candidates if m.base_score > 0]
+    scored = scored or [(_score_rank(r, m), m) for r, m in candidates if m.vector]
     return min(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
 def _text(records: Sequence[VulnRecord], language: str, titles: bool) -> str:
-    for source in (*_TEXT_SOURCES, None):
+    for source in _TEXT_SOURCES:
         for record in records:
-            if source is None or record.source == source:
+            if record.source == source:
                 text = (record.titles if titles else record.descriptions).get(language, "")
                 if text:
                     return text
