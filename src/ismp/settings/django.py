@@ -172,7 +172,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ISMP API",
-    "DESCRIPTION": "Information Security Management Platform: inventory, accounts and audit trail.",
+    "DESCRIPTION": "Information Security Management Platform: system inventory, accounts, audit trail and "
+    "vulnerability intelligence.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

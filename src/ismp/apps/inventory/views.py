@@ -26,7 +26,7 @@ from ismp.apps.inventory.exporting import EXPORT_FORMATS, SBOM_FORMATS, export_d
 from ismp.apps.inventory.forms import ComponentForm, ImportForm, SystemFilterForm, SystemForm
 from ismp.apps.inventory.importing import ImportReport, import_inventory, max_import_bytes
 from ismp.apps.inventory.models import Component, System
-from ismp.apps.web.views import paginate
+from ismp.apps.web.views import is_htmx_partial, paginate
 from ismp.errors import Forbidden, InputError, InputErrors, IsmpError
 
 SYSTEMS_PER_PAGE = 50
@@ -63,11 +63,6 @@ def _run(form: BaseForm, call: Callable[[], T]) -> T | None:
     return None
 
 
-def _is_htmx_partial(request: HttpRequest) -> bool:
-    """An htmx request for a fragment (not a history restore, which needs the whole page)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
-
-
 # ------------------------------------------------------------------------------------------- systems
 
 
@@ -76,7 +71,7 @@ def _is_htmx_partial(request: HttpRequest) -> bool:
 def system_list(request: HttpRequest) -> HttpResponse:
     filters = SystemFilterForm(request.GET)
     query = filters.query()
-    partial = _is_htmx_partial(request)
+    partial = is_htmx_partial(request)
     response = render(
         request,
         "inventory/_system_table.html" if partial else "inventory/system_list.html",

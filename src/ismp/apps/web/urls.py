@@ -5,6 +5,7 @@ from django.urls import path
 
 from ismp.apps.audit import views as audit
 from ismp.apps.inventory import views as inventory
+from ismp.apps.vulns import views as vulns
 from ismp.apps.web import views
 
 app_name = "web"
@@ -37,6 +38,10 @@ urlpatterns = [
     ),
     path("inventory/import/", inventory.inventory_import, name="inventory-import"),
     path("inventory/export/", inventory.inventory_export, name="inventory-export"),
+    # vulnerability intelligence (脆弱性情報)
+    path("vulns/", vulns.vuln_list, name="vuln-list"),
+    path("vulns/<str:vuln_id>/", vulns.vuln_detail, name="vuln-detail"),
+    path("feeds/", vulns.feed_status, name="feed-status"),
     # the audit trail (監査ログ)
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export/", audit.audit_export, name="audit-export"),

@@ -56,6 +56,11 @@ class ListPaginator(Paginator):  # type: ignore[type-arg]
         return ListPage(*args, **kwargs)
 
 
+def is_htmx_partial(request: HttpRequest) -> bool:
+    """An htmx request for a fragment (not a history restore, which needs the whole page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
+
+
 def paginate(request: HttpRequest, object_list: Any, per_page: int) -> ListPage:
     """The page of ``object_list`` that ``?page=`` asks for (a bad number gives the first or last page)."""
     return cast(ListPage, ListPaginator(object_list, per_page).get_page(request.GET.get("page")))
