@@ -5,7 +5,8 @@
      ├── InputError                one bad value in a file or form (file, line, field)
      ├── InputErrors               many InputError from one file; nothing was applied
      ├── NotFound                  a named object does not exist (or is not visible to the actor)
-     └── Forbidden                 the actor's role does not allow the action
+     ├── Forbidden                 the actor's role does not allow the action
+     └── FeedUnavailable           a feed's server could not be reached or kept refusing (after retries)
 
 Each is mapped once: to an exit code in ``ismp.cli.main`` and to an RFC 9457 problem response in
 ``ismp.apps.web.api_errors``.
@@ -103,3 +104,8 @@ class NotFound(IsmpError):
 class Forbidden(IsmpError):
     code = "forbidden"
     exit_code = 77
+
+
+class FeedUnavailable(IsmpError):
+    code = "feed-unavailable"
+    exit_code = 69

@@ -19,6 +19,13 @@ def register(sub: Any) -> None:
     add_json(p)
     p.set_defaults(handler=cmd_import)
 
+    p = feeds.add_parser(
+        "update", help="fetch what changed online since the last update (default: every online source)"
+    )
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="nvd, jvn, kev, epss (default: all online sources)")
+    add_json(p)
+    p.set_defaults(handler=cmd_update)
+
     p = feeds.add_parser("status", help="per source: last success, watermark, record count, last error")
     add_json(p)
     p.set_defaults(handler=cmd_status)
@@ -52,6 +59,31 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"new; EPSS {d['epss_new']:,} new, {d['epss_changed']:,} changed; {d['events']:,} change events.",
     )
     return 0
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.vulns.services import update_feed
+    from ismp.engines.feeds.registry import online_registry
+    from ismp.errors import IsmpError
+
+    sources = args.sources or online_registry.names()
+    reports, failed = [], []
+    for source in sources:
+        try:
+            with err.status(f"Updating {source}…") as status:
+                report = update_feed(source, progress=lambda text: status.update(f"Updating {text}…"))
+            reports.append(report.as_dict())
+        except IsmpError as exc:
+            failed.append({"source": source, "error": str(exc)})
+            err.print(f"[red]{source}: {exc}[/red]")
+    text = "\n".join(
+        f"{r['source']}: {r['records_read']:,} records, {r['records_new']:,} new, {r['records_changed']:,} changed, "
+        f"{r['evidence_new']:,} new evidence, {r['events']:,} events"
+        for r in reports
+    )
+    emit({"updated": reports, "failed": failed}, args.json, text or "nothing updated")
+    return 69 if failed else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:

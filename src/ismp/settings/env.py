@@ -42,6 +42,13 @@ class IsmpSettings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
 
+    nvd_api_key: str = Field(default="", description="NVD API key: 50 requests per 30 s instead of 5")
+    feed_urls: dict[str, str] = Field(
+        default_factory=dict, description='per-source base URL overrides (mirrors, tests), JSON: {"nvd": "https://…"}'
+    )
+    feed_schedule: str = Field(default="03:17", description="daily online feed update time (HH:MM), or off")
+    http_timeout: float = Field(default=60.0, gt=0, description="seconds before a feed request times out")
+
     tasks_backend: Literal["sqlite", "redis", "immediate"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
@@ -49,6 +56,15 @@ class IsmpSettings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("feed_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if value != "off":
+            hour, _, minute = value.partition(":")
+            if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+                raise ValueError("must be HH:MM (24-hour) or off")
+        return value
 
     @field_validator("database_url")
     @classmethod

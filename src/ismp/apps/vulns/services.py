@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,10 +24,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ismp import __version__
 from ismp.apps.bulk import db_datetime, db_json, insert_rows, update_rows
 from ismp.apps.vulns.choices import ChangeKind
 from ismp.apps.vulns.models import (
@@ -40,10 +44,10 @@ from ismp.apps.vulns.models import (
 )
 from ismp.engines.cpe import CpeSyntaxError, parse_cpe, plain
 from ismp.engines.feeds.base import EpssScore as EpssRecord
-from ismp.engines.feeds.base import ExploitRecord, VulnRecord
+from ismp.engines.feeds.base import ExploitRecord, UpdateContext, VulnRecord
 from ismp.engines.feeds.merge import MergedVulnerability, merge, vulnerability_ids
-from ismp.engines.feeds.registry import registry
-from ismp.errors import InputError, IsmpError
+from ismp.engines.feeds.registry import online_registry, registry
+from ismp.errors import FeedUnavailable, InputError, IsmpError
 
 BATCH = 2000
 EPSS_JUMP = 0.1  # an absolute rise of the EPSS probability that is worth telling people about
@@ -100,17 +104,65 @@ def import_feed(source: str, paths: Sequence[Path], progress: Progress = _silent
 
 def _import_file(records: Iterator[Any], report: FeedReport, progress: Progress) -> None:
     while batch := list(islice(records, BATCH)):
-        report.records_read += len(batch)
-        vulns = [r for r in batch if isinstance(r, VulnRecord)]
-        exploits = [r for r in batch if isinstance(r, ExploitRecord)]
-        scores = [r for r in batch if isinstance(r, EpssRecord)]
-        if vulns:
-            _store_vuln_records(vulns, report)
-        if exploits:
-            _store_evidence(exploits, report)
-        if scores:
-            _store_epss(scores, report)
+        _store_batch(batch, report)
         progress(f"{report.source}: {report.records_read:,} records")
+
+
+def _store_batch(batch: Sequence[Any], report: FeedReport) -> None:
+    report.records_read += len(batch)
+    vulns = [r for r in batch if isinstance(r, VulnRecord)]
+    exploits = [r for r in batch if isinstance(r, ExploitRecord)]
+    scores = [r for r in batch if isinstance(r, EpssRecord)]
+    if vulns:
+        _store_vuln_records(vulns, report)
+    if exploits:
+        _store_evidence(exploits, report)
+    if scores:
+        _store_epss(scores, report)
+
+
+def update_feed(
+    source: str,
+    *,
+    client: httpx.Client | None = None,
+    now: dt.datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Progress = _silent,
+) -> FeedReport:
+    """Fetch what changed at ``source`` since its watermark and store it, batch by batch: each batch is
+    one transaction that also moves the watermark, so an interrupted update resumes where it stopped."""
+    feed = online_registry.get(source)
+    config = settings.ISMP
+    report = FeedReport(source=source)
+    state = _touch_state(source, attempt=True)
+    context = UpdateContext(
+        watermark=state.watermark,
+        now=now or timezone.now(),
+        base_url=config.feed_urls.get(source, feed.default_url),
+        api_key=config.nvd_api_key if source == "nvd" else "",
+        sleep=sleep,
+    )
+    http = client or httpx.Client(
+        timeout=config.http_timeout, follow_redirects=True, headers={"User-Agent": f"ISMP/{__version__}"}
+    )
+    try:
+        for batch in feed.updates(http, context):
+            with transaction.atomic():
+                _store_batch(batch.records, report)
+                FeedState.objects.filter(source=source).update(watermark=batch.watermark)
+            progress(f"{source}: {report.records_read:,} records (up to {batch.watermark})")
+    except IsmpError as exc:
+        _touch_state(source, error=str(exc))
+        raise
+    except httpx.HTTPError as exc:
+        error = FeedUnavailable(f"{source}: {context.base_url}: {exc}", hint="check the network or the feed's URL")
+        _touch_state(source, error=str(error))
+        raise error from exc
+    finally:
+        if client is None:
+            http.close()
+    _touch_state(source, report=report)
+    return report
 
 
 # ------------------------------------------------------------------------------------- vulnerabilities
@@ -486,7 +538,7 @@ def _store_epss(scores: list[EpssRecord], report: FeedReport) -> None:
 # ------------------------------------------------------------------------------------------- state
 
 
-def _touch_state(source: str, *, attempt: bool = False, error: str = "", report: FeedReport | None = None) -> None:
+def _touch_state(source: str, *, attempt: bool = False, error: str = "", report: FeedReport | None = None) -> FeedState:
     """Record the feed's health outside the import's transaction (an error must survive its rollback)."""
     now = timezone.now()
     state, _ = FeedState.objects.get_or_create(source=source)
@@ -500,6 +552,7 @@ def _touch_state(source: str, *, attempt: bool = False, error: str = "", report:
         state.last_report = report.as_dict()
         state.records = _record_count(source)
     state.save()
+    return state
 
 
 def _record_count(source: str) -> int:

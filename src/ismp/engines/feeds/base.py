@@ -8,10 +8,13 @@ The vulns service persists and merges what they yield. One adapter per source, r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+import httpx
 
 # ------------------------------------------------------------------------------------------ severity
 
@@ -152,3 +155,34 @@ class FeedAdapter(Protocol):
     name: str
 
     def read(self, path: Path) -> Iterator[FeedRecord]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateBatch:
+    """Records fetched online, and the watermark to resume from once they are stored."""
+
+    records: tuple[FeedRecord, ...]
+    watermark: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateContext:
+    """What an online update needs besides its HTTP client: where it stopped last time, the time now
+    (UTC), the source's base URL and credentials, and how to wait (tests pass a fake clock)."""
+
+    watermark: str
+    now: dt.datetime
+    base_url: str
+    api_key: str = ""
+    sleep: Callable[[float], None] = time.sleep
+    max_retries: int = 5
+
+
+class OnlineFeed(Protocol):
+    """A source that can update itself over HTTP. ``updates`` yields batches in order; the caller stores
+    each batch and its watermark before asking for the next, so an interrupted update resumes there."""
+
+    name: str
+    default_url: str
+
+    def updates(self, client: httpx.Client, context: UpdateContext) -> Iterator[UpdateBatch]: ...

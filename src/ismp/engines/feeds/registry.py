@@ -8,7 +8,7 @@ Third parties add sources through the ``ismp.feeds`` entry-point group.
 
 from __future__ import annotations
 
-from ismp.engines.feeds.base import FeedAdapter
+from ismp.engines.feeds.base import FeedAdapter, OnlineFeed
 from ismp.engines.registry import Registry
 
 BUILTIN_MODULES = (
@@ -24,3 +24,13 @@ BUILTIN_MODULES = (
 )
 
 registry: Registry[FeedAdapter] = Registry("feed", "ismp.feeds", BUILTIN_MODULES)
+
+ONLINE_MODULES = (
+    "ismp.engines.feeds.nvd.online",
+    "ismp.engines.feeds.kev.online",
+    "ismp.engines.feeds.epss.online",
+    "ismp.engines.feeds.jvn.online",
+)
+
+# sources that can update themselves over HTTP (``ismp feeds update``), registered the same way
+online_registry: Registry[OnlineFeed] = Registry("online feed", "ismp.online_feeds", ONLINE_MODULES)
