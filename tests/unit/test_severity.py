@@ -28,4 +28,6 @@ def test_attack_vector(vector, expected):
 
 
 def test_words():
-    assert risk_level_from_word("緊急") == 5 and risk_level_from_word("Moderate") == 3 and risk_level_from_word("?") == 1
+    assert (
+        risk_level_from_word("緊急") == 5 and risk_level_from_word("Moderate") == 3 and risk_level_from_word("?") == 1
+    )
