@@ -20,7 +20,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from ismp.apps.vulns.models import (
     SourceRecord,
     Vulnerability,
 )
+from ismp.apps.vulns.parsing import Encoded, Item, encode, parsed_files
 from ismp.engines.cpe import CpeSyntaxError, parse_cpe, plain
 from ismp.engines.feeds.base import EpssScore as EpssRecord
 from ismp.engines.feeds.base import ExploitRecord, UpdateContext, VulnRecord
@@ -84,33 +84,30 @@ class FeedReport:
 
 def import_feed(source: str, paths: Sequence[Path], progress: Progress = _silent) -> FeedReport:
     """Import ``paths`` with the adapter registered as ``source``; see the module docstring."""
-    adapter = registry.get(source)
-    report = FeedReport(source=source)
-    _touch_state(source, attempt=True)
+    registry.get(source)
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
-        progress(f"{source}: {path.name}")
-        try:
+    report = FeedReport(source=source)
+    _touch_state(source, attempt=True)
+    try:
+        for path, batches in parsed_files(source, paths):
+            progress(f"{source}: {path.name}")
             with transaction.atomic():
-                _import_file(adapter.read(path), report, progress)
-        except IsmpError as exc:
-            _touch_state(source, error=str(exc))
-            raise
-        report.files.append(path.name)
+                for batch in batches:
+                    _store_batch(batch, report)
+                    progress(f"{source}: {path.name}, {report.records_read:,} records")
+            report.files.append(path.name)
+    except IsmpError as exc:
+        _touch_state(source, error=str(exc))
+        raise
     _touch_state(source, report=report)
     return report
 
 
-def _import_file(records: Iterator[Any], report: FeedReport, progress: Progress) -> None:
-    while batch := list(islice(records, BATCH)):
-        _store_batch(batch, report)
-        progress(f"{report.source}: {report.records_read:,} records")
-
-
-def _store_batch(batch: Sequence[Any], report: FeedReport) -> None:
+def _store_batch(batch: Sequence[Item], report: FeedReport) -> None:
     report.records_read += len(batch)
-    vulns = [r for r in batch if isinstance(r, VulnRecord)]
+    vulns = [r for r in batch if isinstance(r, Encoded)]
     exploits = [r for r in batch if isinstance(r, ExploitRecord)]
     scores = [r for r in batch if isinstance(r, EpssRecord)]
     if vulns:
@@ -148,7 +145,7 @@ def update_feed(
     try:
         for batch in feed.updates(http, context):
             with transaction.atomic():
-                _store_batch(batch.records, report)
+                _store_batch([encode(r) for r in batch.records], report)
                 FeedState.objects.filter(source=source).update(watermark=batch.watermark)
             progress(f"{source}: {report.records_read:,} records (up to {batch.watermark})")
     except IsmpError as exc:
@@ -168,9 +165,9 @@ def update_feed(
 # ------------------------------------------------------------------------------------- vulnerabilities
 
 
-def _latest(records: Iterable[VulnRecord]) -> dict[tuple[str, str], VulnRecord]:
+def _latest(records: Iterable[Encoded]) -> dict[tuple[str, str], Encoded]:
     """One record per (source, id): a file may hold duplicates; the latest modification wins."""
-    latest: dict[tuple[str, str], VulnRecord] = {}
+    latest: dict[tuple[str, str], Encoded] = {}
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     for record in records:
         key = (record.source, record.id)
@@ -180,9 +177,9 @@ def _latest(records: Iterable[VulnRecord]) -> dict[tuple[str, str], VulnRecord]:
     return latest
 
 
-def _store_vuln_records(records: list[VulnRecord], report: FeedReport) -> None:
+def _store_vuln_records(records: list[Encoded], report: FeedReport) -> None:
     latest = _latest(records)
-    encoded = {key: _encoder.encode(record) for key, record in latest.items()}
+    encoded = {key: item.data for key, item in latest.items()}
     digests = {key: hashlib.blake2b(data, digest_size=16).hexdigest() for key, data in encoded.items()}
     existing: dict[tuple[str, str], tuple[int, str]] = {}
     for source in {s for s, _ in latest}:
@@ -219,7 +216,7 @@ def _store_vuln_records(records: list[VulnRecord], report: FeedReport) -> None:
             "pk", "source_id"
         ):
             record_pks[(source, source_id)] = (pk, "")
-    touched = {key: latest[key] for key in (*new, *changed)}
+    touched = {key: _decoder.decode(encoded[key]) for key in (*new, *changed)}
     _link_and_merge(touched, {k: record_pks[k][0] for k in touched}, old_records, report, now)
 
 
