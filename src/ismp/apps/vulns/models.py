@@ -6,6 +6,30 @@ from django.utils.translation import gettext_lazy as _
 
 from ismp.apps.vulns.choices import ChangeKind, EvidenceSource
 
+# the fields of Vulnerability that ``merge`` computes from the sources
+MERGED_FIELDS = (
+    "aliases",
+    "title",
+    "title_ja",
+    "description",
+    "description_ja",
+    "published",
+    "modified",
+    "rejected",
+    "cvss_version",
+    "cvss_score",
+    "cvss_vector",
+    "cvss_source",
+    "attack_vector",
+    "risk_level",
+    "severity_basis",
+    "cwes",
+    "ssvc_exploitation",
+    "ssvc_automatable",
+    "ssvc_technical_impact",
+    "sources",
+)
+
 
 class Vulnerability(models.Model):
     """One vulnerability (per CVE; per JVNDB/OSV id when it has no CVE), merged from every source."""

@@ -12,6 +12,7 @@ from django.db.models import Exists, F, FloatField, OrderBy, OuterRef, Q, QueryS
 from django.utils import timezone
 
 from ismp.apps.vulns.models import (
+    MERGED_FIELDS,
     AffectedProductIndex,
     ChangeEvent,
     EpssScore,
@@ -22,29 +23,7 @@ from ismp.apps.vulns.models import (
 )
 from ismp.errors import NotFound
 
-SUMMARY_FIELDS = (
-    "vuln_id",
-    "aliases",
-    "title",
-    "title_ja",
-    "description",
-    "description_ja",
-    "published",
-    "modified",
-    "rejected",
-    "cvss_version",
-    "cvss_score",
-    "cvss_vector",
-    "cvss_source",
-    "attack_vector",
-    "risk_level",
-    "severity_basis",
-    "cwes",
-    "ssvc_exploitation",
-    "ssvc_automatable",
-    "ssvc_technical_impact",
-    "sources",
-)
+SUMMARY_FIELDS = ("vuln_id", *MERGED_FIELDS)
 
 
 def find_vulnerability(identifier: str) -> Vulnerability:

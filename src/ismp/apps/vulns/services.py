@@ -33,6 +33,7 @@ from ismp import __version__
 from ismp.apps.bulk import db_datetime, db_json, insert_rows, update_rows
 from ismp.apps.vulns.choices import ChangeKind
 from ismp.apps.vulns.models import (
+    MERGED_FIELDS,
     AffectedProductIndex,
     ChangeEvent,
     EpssScore,
@@ -268,29 +269,7 @@ def _link_and_merge(
     report.events += insert_rows(ChangeEvent, ("at", "vuln_id", "kind", "source", "details"), events)
 
 
-_SUMMARY_COLUMNS = (
-    "aliases",
-    "title",
-    "title_ja",
-    "description",
-    "description_ja",
-    "published",
-    "modified",
-    "rejected",
-    "cvss_version",
-    "cvss_score",
-    "cvss_vector",
-    "cvss_source",
-    "attack_vector",
-    "risk_level",
-    "severity_basis",
-    "cwes",
-    "ssvc_exploitation",
-    "ssvc_automatable",
-    "ssvc_technical_impact",
-    "sources",
-    "updated_at",
-)
+_SUMMARY_COLUMNS = (*MERGED_FIELDS, "updated_at")
 
 
 def _row(m: MergedVulnerability, now: dt.datetime) -> tuple[Any, ...]:

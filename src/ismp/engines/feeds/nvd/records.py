@@ -117,11 +117,20 @@ def _node_v11(node: Any, depth: int = 0) -> ConfigNode:
 
 
 def _match_v11(match: Any) -> CpeMatch:
-    criteria = match["cpe23Uri"]
+    return _match(match, "cpe23Uri", "cpe_name")
+
+
+def _match_v20(match: Any) -> CpeMatch:
+    return _match(match, "criteria", "matchCriteriaId")
+
+
+def _match(match: Any, criteria_key: str, extra_key: str) -> CpeMatch:
+    """One cpe_match (1.1: cpe23Uri, cpe_name) or cpeMatch (2.0: criteria, matchCriteriaId) entry."""
+    criteria = match[criteria_key]
     vulnerable = match["vulnerable"]
-    if len(match) == 2 or (len(match) == 3 and "cpe_name" in match):  # no version range: the common case
+    if len(match) == 2 or (len(match) == 3 and extra_key in match):  # no version range: the common case
         if type(criteria) is not str or type(vulnerable) is not bool:
-            raise _match_problem(match, "cpe23Uri")
+            raise _match_problem(match, criteria_key)
         return CpeMatch(criteria, vulnerable)
     start_including = match.get("versionStartIncluding", "")
     start_excluding = match.get("versionStartExcluding", "")
@@ -135,7 +144,7 @@ def _match_v11(match: Any) -> CpeMatch:
         and type(end_including) is str
         and type(end_excluding) is str
     ):
-        raise _match_problem(match, "cpe23Uri")
+        raise _match_problem(match, criteria_key)
     return CpeMatch(criteria, vulnerable, start_including, start_excluding, end_including, end_excluding)
 
 
@@ -206,29 +215,6 @@ def _node_v20(node: Any) -> ConfigNode:
     except _CONVERSION_ERRORS:
         matches = _each(cpe_match, _match_v20, "cpeMatch")  # names the entry at fault (or reads null as [])
     return ConfigNode(operator, negate, matches, ())
-
-
-def _match_v20(match: Any) -> CpeMatch:
-    criteria = match["criteria"]
-    vulnerable = match["vulnerable"]
-    if len(match) == 2 or (len(match) == 3 and "matchCriteriaId" in match):  # no version range
-        if type(criteria) is not str or type(vulnerable) is not bool:
-            raise _match_problem(match, "criteria")
-        return CpeMatch(criteria, vulnerable)
-    start_including = match.get("versionStartIncluding", "")
-    start_excluding = match.get("versionStartExcluding", "")
-    end_including = match.get("versionEndIncluding", "")
-    end_excluding = match.get("versionEndExcluding", "")
-    if not (
-        type(criteria) is str
-        and type(vulnerable) is bool
-        and type(start_including) is str
-        and type(start_excluding) is str
-        and type(end_including) is str
-        and type(end_excluding) is str
-    ):
-        raise _match_problem(match, "criteria")
-    return CpeMatch(criteria, vulnerable, start_including, start_excluding, end_including, end_excluding)
 
 
 def _operator_negate(value: Any) -> tuple[str, bool]:
