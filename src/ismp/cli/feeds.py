@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ismp.cli.common import add_json, emit, err, setup_django
+from ismp.cli.common import add_as, add_json, cli_actor, emit, err, setup_django
 
 
 def register(sub: Any) -> None:
@@ -41,6 +41,15 @@ def register(sub: Any) -> None:
     p.add_argument("id", help="CVE-… or JVNDB-… (or another source's id)")
     add_json(p)
     p.set_defaults(handler=cmd_show)
+
+    p = vulns.add_parser("evidence", help="record the CSIRT's own exploit evidence for a vulnerability")
+    p.add_argument("id", help="CVE-… or JVNDB-…")
+    p.add_argument("--reference", required=True, help="where the evidence is: a URL, a ticket, a report")
+    p.add_argument("--note", default="", help="what was seen")
+    p.add_argument("--date", type=_date, help="when it was seen (YYYY-MM-DD)")
+    add_as(p)
+    add_json(p)
+    p.set_defaults(handler=cmd_evidence)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -112,6 +121,30 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
     names = registry.names()
     emit(names, args.json, "\n".join(names))
+    return 0
+
+
+def _date(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.vulns.services import record_analyst_evidence
+
+    evidence = record_analyst_evidence(
+        cli_actor(args.as_user), args.id, reference=args.reference, note=args.note, date=args.date
+    )
+    emit(
+        {"vuln_id": evidence.vuln_id, "source": evidence.source, "reference": evidence.reference},
+        args.json,
+        f"Recorded analyst evidence for {evidence.vuln_id}: {evidence.reference}",
+    )
     return 0
 
 

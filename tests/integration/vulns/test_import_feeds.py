@@ -36,7 +36,7 @@ def test_cve5_record_with_cisa_adp(db, vuln):
     assert (v.ssvc_exploitation, v.ssvc_automatable, v.ssvc_technical_impact) == ("active", "yes", "total")
     assert (v.cvss_version, v.cvss_score, v.attack_vector, v.risk_level) == ("3.1", 9.8, "NETWORK", 5)
     kinds = set(ChangeEvent.objects.filter(vuln_id="CVE-2024-23897").values_list("kind", flat=True))
-    assert kinds == {"new_vulnerability", "applicability_changed"}
+    assert kinds == {"new_vulnerability", "applicability_changed", "exploit_published"}  # SSVC: active
 
 
 def test_reimport_writes_nothing(db, vuln):
@@ -144,3 +144,36 @@ def test_cli_feeds_import_status_and_show(db, vuln, capsys):
     shown = json.loads(capsys.readouterr().out)
     assert shown["vulnerability"]["risk_level"] == 5 and shown["evidence"][0]["source"] == "kev"
     assert main(["vulns", "show", "CVE-1999-99999"]) == 66
+
+
+def test_cisa_ssvc_poc_or_active_is_exploit_evidence(db, vuln):
+    import_feed("cve5", [vuln / "cisa-vulnrichment" / "raw" / "CVE-2024-23897.json"])
+    evidence = ExploitEvidence.objects.get(vuln_id="CVE-2024-23897", source="ssvc")
+    assert evidence.details["exploitation"] == "active"
+
+
+def test_analyst_evidence_is_for_the_csirt_audited_and_announced(company):
+    from rest_framework.test import APIClient
+
+    from ismp.apps.audit.models import AuditEntry
+
+    for user, expected in ((company.alice, 403), (company.auditor, 403), (company.csirt, 201)):
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.post(
+            "/api/vulns/CVE-2014-6271/evidence/",
+            {"reference": "https://intranet.example.jp/incident/42", "note": "PoC used against us"},
+            format="json",
+        )
+        assert response.status_code == expected, response.content
+    # the vulnerability's own record is not loaded: evidence is recorded by its id all the same
+    from ismp.cli.main import main
+
+    assert (
+        main(["vulns", "evidence", "CVE-2014-6271", "--reference", "ticket-42", "--note", "seen", "--as", "csirt"]) == 0
+    )
+    assert main(["vulns", "evidence", "CVE-2014-6271", "--reference", "x", "--as", "alice"]) == 77
+    evidence = ExploitEvidence.objects.get(vuln_id="CVE-2014-6271", source="analyst", reference="ticket-42")
+    assert evidence.details["by"] == "csirt"
+    assert AuditEntry.objects.filter(object_type="vulns.exploitevidence").exists()
+    assert ChangeEvent.objects.filter(vuln_id="CVE-2014-6271", kind="exploit_published", source="analyst").exists()

@@ -11,12 +11,22 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ismp.apps.accounts.choices import Role
+from ismp.apps.audit.services import Actor
 from ismp.apps.vulns.forms import ATTACK_VECTOR_CHOICES, VulnFilterForm
 from ismp.apps.vulns.models import Vulnerability
-from ismp.apps.vulns.queries import SUMMARY_FIELDS, VULN_ORDERS, feed_status, vulnerability_detail, vulnerability_list
+from ismp.apps.vulns.queries import (
+    SUMMARY_FIELDS,
+    VULN_ORDERS,
+    feed_status,
+    vulnerability_detail,
+    vulnerability_list,
+)
+from ismp.apps.vulns.services import record_analyst_evidence
 
 
 class VulnerabilitySummarySerializer(serializers.ModelSerializer[Vulnerability]):
@@ -110,6 +120,12 @@ LIST_PARAMETERS = [
 ]
 
 
+class AnalystEvidenceSerializer(serializers.Serializer[Any]):
+    reference = serializers.CharField(max_length=300)
+    note = serializers.CharField(required=False, allow_blank=True)
+    date = serializers.DateField(required=False, allow_null=True)
+
+
 @extend_schema_view(
     list=extend_schema(parameters=LIST_PARAMETERS),
     retrieve=extend_schema(responses=VulnerabilityDetailSerializer),
@@ -127,6 +143,29 @@ class VulnerabilityViewSet(viewsets.ReadOnlyModelViewSet[Vulnerability]):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(VulnerabilityDetailSerializer(vulnerability_detail(kwargs[self.lookup_field])).data)
+
+    write_roles = (Role.CSIRT,)
+
+    @extend_schema(request=AnalystEvidenceSerializer, responses={201: AnalystEvidenceSerializer})
+    @action(detail=True, methods=["post"])
+    def evidence(self, request: Request, vuln_id: str | None = None) -> Response:
+        """Record the CSIRT's own exploit evidence (a PoC seen, an incident) for this vulnerability."""
+        form = AnalystEvidenceSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        evidence = record_analyst_evidence(
+            Actor(request.user, "api"),
+            vuln_id or "",  # evidence may come before the vulnerability's own record
+            reference=form.validated_data["reference"],
+            note=form.validated_data.get("note", ""),
+            date=form.validated_data.get("date"),
+        )
+        body = {
+            "vuln_id": evidence.vuln_id,
+            "reference": evidence.reference,
+            "note": evidence.name,
+            "date": evidence.date,
+        }
+        return Response(body, status=201)
 
 
 class FeedStatusViewSet(viewsets.ViewSet):

@@ -30,8 +30,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from ismp import __version__
+from ismp.apps.audit import services as audit
+from ismp.apps.audit.models import AuditAction
+from ismp.apps.audit.services import Actor
 from ismp.apps.bulk import db_datetime, db_json, insert_rows, update_rows
-from ismp.apps.vulns.choices import ChangeKind
+from ismp.apps.vulns.choices import ChangeKind, EvidenceSource
 from ismp.apps.vulns.models import (
     MERGED_FIELDS,
     AffectedProductIndex,
@@ -48,7 +51,7 @@ from ismp.engines.feeds.base import EpssScore as EpssRecord
 from ismp.engines.feeds.base import ExploitRecord, UpdateContext, VulnRecord
 from ismp.engines.feeds.merge import MergedVulnerability, merge, vulnerability_ids
 from ismp.engines.feeds.registry import online_registry, registry
-from ismp.errors import FeedUnavailable, InputError, IsmpError
+from ismp.errors import FeedUnavailable, Forbidden, InputError, IsmpError
 
 BATCH = 2000
 EPSS_JUMP = 0.1  # an absolute rise of the EPSS probability that is worth telling people about
@@ -267,6 +270,19 @@ def _link_and_merge(
     _index_products(touched, pks, wanted, vuln_pks)
     events = _vuln_events(touched, pks, old_records, merged, before, vuln_pks, now)
     report.events += insert_rows(ChangeEvent, ("at", "vuln_id", "kind", "source", "details"), events)
+    ssvc = [
+        ExploitRecord(
+            source=EvidenceSource.SSVC,
+            cve=m.vuln_id,
+            reference="CISA-ADP SSVC",
+            name=f"exploitation: {m.ssvc_exploitation}",
+            details={"exploitation": m.ssvc_exploitation, "automatable": m.ssvc_automatable},
+        )
+        for m in merged.values()
+        if m.ssvc_exploitation in ("poc", "active")
+    ]
+    if ssvc:
+        _store_evidence(ssvc, report)
 
 
 _SUMMARY_COLUMNS = (*MERGED_FIELDS, "updated_at")
@@ -509,6 +525,38 @@ def _store_epss(scores: list[EpssRecord], report: FeedReport) -> None:
             if s.score - current[s.cve][1] >= EPSS_JUMP
         ),
     )
+
+
+def record_analyst_evidence(
+    actor: Actor, vuln_id: str, *, reference: str, note: str, date: dt.date | None = None
+) -> ExploitEvidence:
+    """The CSIRT's own evidence that an attack tool exists or the vulnerability is exploited (a PoC seen,
+    an incident, a vendor statement): stored beside the feeds' evidence, audited, and announced."""
+    if actor.user is not None and not actor.user.is_csirt:
+        raise Forbidden("only the CSIRT records exploit evidence")
+    vuln_id = vuln_id.strip().upper()
+    if not vuln_id.startswith(("CVE-", "JVNDB-")) and not Vulnerability.objects.filter(vuln_id=vuln_id).exists():
+        raise InputError(f"{vuln_id!r} is not a CVE or JVNDB id", field="vuln_id")
+    if not reference.strip():
+        raise InputError("say where the evidence is (a URL, a ticket, a report)", field="reference")
+    with transaction.atomic():
+        evidence, created = ExploitEvidence.objects.update_or_create(
+            vuln_id=vuln_id,
+            source=EvidenceSource.ANALYST,
+            reference=reference.strip()[:300],
+            defaults={"name": note.strip(), "date": date, "details": {"by": actor.name}},
+        )
+        audit.record(
+            actor, AuditAction.CREATE if created else AuditAction.UPDATE, evidence, None, audit.snapshot(evidence)
+        )
+        if created:
+            ChangeEvent.objects.create(
+                vuln_id=vuln_id,
+                kind=ChangeKind.EXPLOIT_PUBLISHED,
+                source=EvidenceSource.ANALYST,
+                details={"reference": evidence.reference, "by": actor.name},
+            )
+    return evidence
 
 
 # ------------------------------------------------------------------------------------------- state
