@@ -3,6 +3,7 @@ atomicity (a bad file changes nothing; the next run finishes the job)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 
@@ -177,3 +178,17 @@ def test_analyst_evidence_is_for_the_csirt_audited_and_announced(company):
     assert evidence.details["by"] == "csirt"
     assert AuditEntry.objects.filter(object_type="vulns.exploitevidence").exists()
     assert ChangeEvent.objects.filter(vuln_id="CVE-2014-6271", kind="exploit_published", source="analyst").exists()
+
+
+def test_an_offline_load_starts_the_online_updates_where_its_data_ends(db, vuln):
+    import_feed("nvd", [vuln / "nvd" / "feeds-1.1" / "nvdcve-1.1-2003.json.gz"])
+    newest = max(SourceRecord.objects.filter(source="nvd").values_list("modified", flat=True))
+    watermark = FeedState.objects.get(source="nvd").watermark
+    assert watermark == newest.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # a watermark already set (by online updates) is left alone
+    FeedState.objects.filter(source="nvd").update(watermark="2099-01-01T00:00:00Z")
+    import_feed("nvd", [vuln / "nvd" / "feeds-1.1" / "nvdcve-1.1-2003.json.gz"])
+    assert FeedState.objects.get(source="nvd").watermark == "2099-01-01T00:00:00Z"
+    # files of a source whose watermark is a download's version leave it empty
+    import_feed("kev", [vuln / "cisa-kev" / "known_exploited_vulnerabilities.json"])
+    assert FeedState.objects.get(source="kev").watermark == ""

@@ -94,19 +94,33 @@ def import_feed(source: str, paths: Sequence[Path], progress: Progress = _silent
             raise InputError("no such file or directory", file=str(path))
     report = FeedReport(source=source)
     _touch_state(source, attempt=True)
+    newest: dt.datetime | None = None
     try:
         for path, batches in parsed_files(source, paths):
             progress(f"{source}: {path.name}")
             with transaction.atomic():
                 for batch in batches:
                     _store_batch(batch, report)
+                    modified = [i.modified for i in batch if isinstance(i, Encoded) and i.modified]
+                    newest = max([*modified, newest] if newest else modified, default=None)
                     progress(f"{source}: {path.name}, {report.records_read:,} records")
             report.files.append(path.name)
     except IsmpError as exc:
         _touch_state(source, error=str(exc))
         raise
+    _start_online_updates(source, newest)
     _touch_state(source, report=report)
     return report
+
+
+def _start_online_updates(source: str, newest: dt.datetime | None) -> None:
+    """After the first offline load of a source that can update itself online, online updates continue
+    from the newest record imported (not from the online default of a few months back)."""
+    if newest is None or source not in online_registry.names():
+        return
+    watermark = online_registry.get(source).resume_from(newest)
+    if watermark:
+        FeedState.objects.filter(source=source, watermark="").update(watermark=watermark)
 
 
 def _store_batch(batch: Sequence[Item], report: FeedReport) -> None:

@@ -186,3 +186,8 @@ class OnlineFeed(Protocol):
     default_url: str
 
     def updates(self, client: httpx.Client, context: UpdateContext) -> Iterator[UpdateBatch]: ...
+
+    def resume_from(self, newest: dt.datetime) -> str | None:
+        """The watermark from which online updates continue after an offline import whose newest record was
+        modified at ``newest``; None when files cannot tell (the watermark is then a download's version)."""
+        ...

@@ -15,6 +15,7 @@ The default URL is the one FIRST links from https://www.first.org/epss/data_stat
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from itertools import chain, islice
 
@@ -35,6 +36,9 @@ class EpssOnline:
 
     name = "epss"
     default_url = DEFAULT_URL
+
+    def resume_from(self, newest: dt.datetime) -> str | None:
+        return None  # the watermark is the downloaded file's own version
 
     def __init__(self, batch_size: int = BATCH) -> None:
         self.batch_size = batch_size

@@ -57,6 +57,9 @@ class JvnOnline:
     name = "jvn"
     default_url = DEFAULT_URL
 
+    def resume_from(self, newest: dt.datetime) -> str | None:
+        return newest.astimezone(JST).isoformat(timespec="seconds")
+
     def updates(self, client: httpx.Client, context: UpdateContext) -> Iterator[UpdateBatch]:
         fetch = Fetcher(client, context, what=self.name, pause=PAUSE)
         newest = _watermark_time(context.watermark)

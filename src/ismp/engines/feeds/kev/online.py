@@ -9,6 +9,7 @@ HTTP (rate limits, retries, Retry-After) is handled by :class:`ismp.engines.feed
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import httpx
@@ -31,6 +32,9 @@ class KevOnline:
 
     name = "kev"
     default_url = DEFAULT_URL
+
+    def resume_from(self, newest: dt.datetime) -> str | None:
+        return None  # the watermark is the downloaded file's own version
 
     def updates(self, client: httpx.Client, context: UpdateContext) -> Iterator[UpdateBatch]:
         response = Fetcher(client, context, what=self.name).get(context.base_url)

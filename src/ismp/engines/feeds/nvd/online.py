@@ -106,6 +106,9 @@ class NvdOnline:
     name = "nvd"
     default_url = DEFAULT_URL
 
+    def resume_from(self, newest: dt.datetime) -> str | None:
+        return stamp(newest)
+
     def updates(self, client: httpx.Client, context: UpdateContext) -> Iterator[UpdateBatch]:
         now = context.now.astimezone(dt.UTC).replace(microsecond=0)
         position = Position.from_watermark(context.watermark, now)
