@@ -17,8 +17,8 @@ import pytest
 
 from ismp.engines.feeds.base import AffectedProduct, AffectedVersion, CvssMetric, Reference, VulnRecord
 from ismp.engines.feeds.cve5 import Cve5Adapter
-from ismp.engines.feeds.cve5.files import Limits
 from ismp.engines.feeds.debian import DebianAdapter, ecosystem_of
+from ismp.engines.feeds.files import Limits
 from ismp.engines.feeds.osv import OsvAdapter, split_ecosystem
 from ismp.engines.feeds.registry import registry
 from ismp.errors import InputError
@@ -763,6 +763,15 @@ def test_malformed_dsa_lines_are_named_by_line(tmp_path: Path, text: str, line: 
     error = error_of(DebianAdapter(), path)
     assert (error.location.file, error.location.line, error.location.field) == (str(path), line, field)
     assert message in error.reason
+
+
+def test_deeply_nested_tracker_json_is_refused_quickly(tmp_path: Path):
+    depth = 100_000  # ijson's memory grows with the square of the depth: this would cost it tens of GB
+    path = write(tmp_path / "deep.json", '{"openssl": {"CVE-2024-0001": ' + "[" * depth + "]" * depth + "}}")
+    started = time.perf_counter()
+    error = error_of(DebianAdapter(), path)
+    assert "more than about 64 levels deep; refused" in error.reason and error.location.file.endswith("deep.json")
+    assert time.perf_counter() - started < 5
 
 
 def test_hostile_debian_inputs(tmp_path: Path):

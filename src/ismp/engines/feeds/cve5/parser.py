@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ismp.engines.feeds.base import AffectedProduct, AffectedVersion, CvssMetric, Reference, VulnRecord
-from ismp.engines.feeds.cve5.files import LIMITS, Fields, Limits, Where, decode_json, documents, language
+from ismp.engines.feeds.files import LIMITS, Fields, Limits, Where, decode_json, documents, language
 
 SOURCE = "cve5"
 SUPPORTED_MAJOR_VERSION = 5  # dataVersion 5.0 and 5.1 are read; a later 5.x is read as 5.1

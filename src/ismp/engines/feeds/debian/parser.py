@@ -35,7 +35,7 @@ from pathlib import Path
 import ijson  # type: ignore[import-untyped]
 
 from ismp.engines.feeds.base import AffectedProduct, Reference, VulnRecord
-from ismp.engines.feeds.cve5.files import LIMITS, CountingReader, Limits, kind, lines, open_binary
+from ismp.engines.feeds.files import LIMITS, CountingReader, Limits, kind, lines, open_binary
 from ismp.errors import InputError
 
 SOURCE = "debian"
@@ -267,7 +267,7 @@ def read_tracker_json(path: Path, limits: Limits = LIMITS) -> Iterator[VulnRecor
     found: dict[str, _Cve] = {}
     packages = 0
     with open_binary(path) as stream:
-        reader = CountingReader(stream, name, limits)
+        reader = CountingReader(stream, name, limits, json_stream=True)
         try:
             for package, entries in ijson.kvitems(reader, "", use_float=True):
                 packages += 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ismp.engines.feeds.base import EpssScore
-from ismp.engines.feeds.kev.feedfile import FeedFile, TextLines, cve_id, iso_date, open_feed
+from ismp.engines.feeds.files import FeedFile, TextLines, cve_id, iso_date, open_feed
 from ismp.errors import InputError
 
 EXPECTED = (

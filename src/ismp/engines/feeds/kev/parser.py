@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from ismp.engines.feeds.base import ExploitRecord
-from ismp.engines.feeds.kev.feedfile import (
+from ismp.engines.feeds.files import (
     FeedFile,
     cve_id,
     iso_date,

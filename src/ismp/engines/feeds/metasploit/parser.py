@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from ismp.engines.feeds.base import ExploitRecord
-from ismp.engines.feeds.kev.feedfile import (
+from ismp.engines.feeds.files import (
     FeedFile,
     cve_id,
     iso_date,

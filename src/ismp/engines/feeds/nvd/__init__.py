@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ismp.engines.feeds.files import Limits
 from ismp.engines.feeds.nvd.parser import ApiPage, NvdAdapter, parse_api_page
-from ismp.engines.feeds.nvd.streams import Limits
 from ismp.engines.feeds.registry import registry
 
 __all__ = ["ApiPage", "Limits", "NvdAdapter", "parse_api_page"]

@@ -24,8 +24,8 @@ from typing import IO, Any
 import ijson  # type: ignore[import-untyped]
 
 from ismp.engines.feeds.base import VulnRecord
+from ismp.engines.feeds.files import LimitedReader, Limits, Refused, open_json
 from ismp.engines.feeds.nvd.records import BadValue, from_api_cve, from_api_item, from_feed_item, kind, show
-from ismp.engines.feeds.nvd.streams import LimitedReader, Limits, Refused, open_json
 from ismp.errors import InputError
 
 FEED_11 = "NVD JSON 1.1 feed"

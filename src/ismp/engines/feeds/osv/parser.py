@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ismp.engines.feeds.base import AffectedProduct, AffectedVersion, CvssMetric, Reference, VulnRecord
-from ismp.engines.feeds.cve5.files import (
+from ismp.engines.feeds.files import (
     LIMITS,
     Document,
     Fields,
