@@ -1,0 +1,309 @@
+"""Evaluate NVD configurations against one system's whole component set and explain every match.
+
+A configuration is a tree (NVD API 2.0 ``configurations[]``; the 1.1 feeds have one implicit OR over
+their nodes). Each node joins its criteria and child nodes with ``operator`` (AND/OR) and may be
+negated. A criterion is *satisfied* when some component of the system matches it. Criteria with
+``vulnerable: false`` describe the platform a product runs on: they must be satisfied for an AND to hold,
+but the platform itself is never reported as vulnerable. A negated node contributes no matches of its own:
+what is inside it is what the configuration excludes.
+
+Confidence of a reported :class:`Match`:
+
+* ``high``   the component's version lies within the criterion's explicit bounds, or equals its version;
+* ``medium`` the component has a version but the criterion is version ANY (``*``) or NA (``-``) without
+  bounds — every version matches, the classic false positive; or the component leaves an attribute the
+  criterion names unknown (``*``), e.g. ``update``;
+* ``low``    the component has no version, or its version cannot be compared with the bounds (the
+  version engine returned None). Such matches are reported — never dropped and never ``high`` — so that a
+  person confirms them.
+
+A vulnerable match is never more confident than the weakest platform or sibling criterion the
+configuration needed (an AND is as strong as its weakest part).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Literal
+
+from ismp.engines.cpe import ANY, ATTRIBUTES, NA, CpeName, CpeSyntaxError, parse_cpe, plain
+from ismp.engines.feeds.base import ConfigNode, Configuration, CpeMatch
+from ismp.engines.inventory.records import ComponentRecord
+from ismp.engines.matching.names import MATCHING, Relation, compare_attribute, has_wildcard, quote
+
+Confidence = Literal["high", "medium", "low"]
+_RANK: dict[Confidence, int] = {"low": 0, "medium": 1, "high": 2}
+_BY_RANK: tuple[Confidence, ...] = ("low", "medium", "high")
+_IDENTIFYING = ("part", "vendor", "product")
+_WILDCARD_REASON = (
+    "the criterion's version is {version} without bounds: it matches every version of the product, "
+    "the classic false positive; confirm that version {component_version} is affected"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A vulnerable criterion satisfied by one component of the system, with why and how sure."""
+
+    criterion: CpeMatch
+    component: ComponentRecord
+    confidence: Confidence
+    reason: str  # why this confidence, in a sentence
+    evidence: str  # the criterion, the bounds, the version and the component, e.g. "… ∋ 4.3 (component …)"
+
+
+def evaluate(
+    configurations: Sequence[Configuration],
+    components: Sequence[ComponentRecord],
+    *,
+    scheme: str = "generic",
+) -> list[Match]:
+    """Every vulnerable criterion that one system's components satisfy in a configuration that applies.
+
+    ``configurations`` are one vulnerability's; ``components`` are one system's. Matches are in the order
+    of the configurations and criteria, each (criterion, component) pair once."""
+    system = _System(components, scheme)
+    found: dict[tuple[CpeMatch, ComponentRecord], Match] = {}
+    for configuration in configurations:
+        outcome = _negate(
+            _combine(configuration.operator, [system.node(n) for n in configuration.nodes]), configuration.negate
+        )
+        if not outcome.satisfied:
+            continue
+        for match in outcome.hits:
+            capped = _cap(match, outcome.floor)
+            key = (capped.criterion, capped.component)
+            if key not in found or _RANK[capped.confidence] > _RANK[found[key].confidence]:
+                found[key] = capped
+    return list(found.values())
+
+
+def match_criterion(criterion: CpeMatch, component: ComponentRecord, *, scheme: str = "generic") -> Match | None:
+    """Whether one component satisfies one criterion (vulnerable or not), as a :class:`Match`, else None."""
+    source = _criterion_name(criterion.criteria)
+    target = component_name(component)
+    if source is None or target is None:
+        return None
+    return _judge(criterion, source, component, target, scheme)
+
+
+def component_name(component: ComponentRecord) -> CpeName | None:
+    """The component's CPE name: its ``cpe`` if valid, else one built from part/vendor/product/version."""
+    if component.cpe:
+        try:
+            return parse_cpe(component.cpe)
+        except CpeSyntaxError:
+            return None
+    if not (component.vendor and component.product):
+        return None
+    part = component.part.strip().lower()[:1] or ANY
+    return CpeName(
+        part=part if part in ("a", "o", "h") else ANY,
+        vendor=quote(component.vendor.replace(" ", "_")),
+        product=quote(component.product.replace(" ", "_")),
+        version=quote(component.version) if component.version.strip() else ANY,
+    )
+
+
+# --------------------------------------------------------------------------------------- one criterion
+
+
+def _judge(
+    criterion: CpeMatch, source: CpeName, component: ComponentRecord, target: CpeName, scheme: str
+) -> Match | None:
+    unknown: list[str] = []
+    for attr in ATTRIBUTES:
+        if attr == "version":
+            continue
+        relation = compare_attribute(getattr(source, attr), getattr(target, attr))
+        if relation in MATCHING:
+            continue
+        if relation is Relation.SUBSET and attr not in _IDENTIFYING:
+            unknown.append(attr)  # the component does not say; the criterion does
+            continue
+        return None
+    match = _judge_version(criterion, source, component, target, scheme)
+    if match is None or not unknown:
+        return match
+    note = "the component leaves " + ", ".join(
+        f"{attr} unknown (*) where the criterion requires {plain(getattr(source, attr))}" for attr in unknown
+    )
+    return replace(
+        match,
+        confidence=_BY_RANK[min(_RANK[match.confidence], _RANK["medium"])],
+        reason=f"{match.reason}; {note}",
+    )
+
+
+def _judge_version(
+    criterion: CpeMatch, source: CpeName, component: ComponentRecord, target: CpeName, scheme: str
+) -> Match | None:
+    from ismp.engines.versions import compare, in_range
+
+    label = f"(component {component.cpe or target.formatted()})"
+    version = _version(component, target)
+    bounds = _bounds(criterion)
+    where = criterion.criteria
+
+    def make(confidence: Confidence, reason: str, evidence: str) -> Match:
+        return Match(criterion, component, confidence, reason, f"{where} {evidence} {label}")
+
+    if bounds:
+        text = ", ".join(f"{key} {value}" for key, value in bounds)
+        if not version:
+            return make("low", f"the component has no version; the range {text} cannot be checked", f"{text} ∋ ?")
+        inside = in_range(
+            version,
+            start_including=criterion.version_start_including,
+            start_excluding=criterion.version_start_excluding,
+            end_including=criterion.version_end_including,
+            end_excluding=criterion.version_end_excluding,
+            scheme=scheme,
+        )
+        if inside is None:
+            return make(
+                "low",
+                f"version {version} cannot be compared with the range {text} ({scheme} scheme); confirm by hand",
+                f"{text} ∋? {version}",
+            )
+        if not inside:
+            return None
+        return make("high", f"version {version} lies within {text}", f"{text} ∋ {version}")
+
+    if source.version in (ANY, NA):
+        if not criterion.vulnerable:
+            return make("high", "the platform is present (the criterion asks for any version)", "is present")
+        if source.version == NA and target.version == NA:
+            return make("high", "criterion and component both have version - (not applicable)", "= -")
+        if not version:
+            return make("low", "the component has no version and the criterion gives none", "(any version)")
+        shown = "* (ANY)" if source.version == ANY else "- (NA)"
+        return make(
+            "medium",
+            _WILDCARD_REASON.format(version=shown, component_version=version),
+            f"version {shown} without bounds ∋ {version} (wildcard)",
+        )
+
+    wanted = plain(source.version)
+    if not version:
+        return make("low", f"the component has no version; the criterion names version {wanted}", f"= {wanted} ?")
+    relation = compare_attribute(source.version, quote(version))
+    if relation is Relation.EQUAL:
+        return make("high", f"version {version} is the criterion's version", f"= {version}")
+    if relation is Relation.SUPERSET:
+        return make("high", f"version {version} matches the criterion's pattern {wanted}", f"≈ {version}")
+    if compare(wanted, version, scheme=scheme) == 0:
+        return make("high", f"version {version} equals {wanted} in version order ({scheme})", f"= {version}")
+    return None
+
+
+def _version(component: ComponentRecord, target: CpeName) -> str:
+    if target.version not in (ANY, NA):
+        return plain(target.version)
+    return component.version.strip()
+
+
+def _bounds(criterion: CpeMatch) -> list[tuple[str, str]]:
+    pairs = (
+        ("versionStartIncluding", criterion.version_start_including),
+        ("versionStartExcluding", criterion.version_start_excluding),
+        ("versionEndIncluding", criterion.version_end_including),
+        ("versionEndExcluding", criterion.version_end_excluding),
+    )
+    return [(key, value) for key, value in pairs if value]
+
+
+@lru_cache(maxsize=65536)
+def _criterion_name(criteria: str) -> CpeName | None:
+    try:
+        return parse_cpe(criteria)
+    except CpeSyntaxError:
+        return None
+
+
+# ------------------------------------------------------------------------------------------- the tree
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    satisfied: bool
+    hits: tuple[Match, ...] = ()  # matches of vulnerable criteria that made it true
+    floor: int = _RANK["high"]  # the weakest confidence the outcome needed
+
+
+_UNSATISFIED = _Outcome(False)
+
+
+class _System:
+    """One system's components, indexed by (vendor, product) for the criteria that name both."""
+
+    def __init__(self, components: Iterable[ComponentRecord], scheme: str) -> None:
+        self.scheme = scheme
+        self.named: list[tuple[ComponentRecord, CpeName]] = []
+        self.by_product: dict[tuple[str, str], list[tuple[ComponentRecord, CpeName]]] = defaultdict(list)
+        for component in components:
+            name = component_name(component)
+            if name is None:
+                continue
+            self.named.append((component, name))
+            self.by_product[(plain(name.vendor), plain(name.product))].append((component, name))
+
+    def candidates(self, source: CpeName) -> list[tuple[ComponentRecord, CpeName]]:
+        if not any(v == ANY or has_wildcard(v) for v in (source.vendor, source.product)):
+            return self.by_product.get((plain(source.vendor), plain(source.product)), [])
+        return self.named  # ANY or a wildcard in vendor or product
+
+    def criterion(self, criterion: CpeMatch) -> _Outcome:
+        source = _criterion_name(criterion.criteria)
+        if source is None:
+            return _UNSATISFIED
+        matches = [
+            match
+            for component, name in self.candidates(source)
+            if (match := _judge(criterion, source, component, name, self.scheme)) is not None
+        ]
+        if not matches:
+            return _UNSATISFIED
+        floor = max(_RANK[m.confidence] for m in matches)
+        return _Outcome(True, tuple(matches) if criterion.vulnerable else (), floor)
+
+    def node(self, node: ConfigNode) -> _Outcome:
+        parts = [self.criterion(m) for m in node.matches] + [self.node(child) for child in node.children]
+        return _negate(_combine(node.operator, parts), node.negate)
+
+
+def _combine(operator: str, parts: list[_Outcome]) -> _Outcome:
+    """AND: all parts hold (an empty AND does not), as strong as the weakest; OR: any, as strong as the best."""
+    if operator.upper() == "AND":
+        if not parts or not all(p.satisfied for p in parts):
+            return _UNSATISFIED
+        held = parts
+        floor = min(p.floor for p in held)
+    else:
+        held = [p for p in parts if p.satisfied]
+        if not held:
+            return _UNSATISFIED
+        floor = max(p.floor for p in held)
+    return _Outcome(True, tuple(hit for p in held for hit in p.hits), floor)
+
+
+def _negate(outcome: _Outcome, negate: bool) -> _Outcome:
+    """A negated node holds when its content does not, and then reports nothing of its own."""
+    if not negate:
+        return outcome
+    return _UNSATISFIED if outcome.satisfied else _Outcome(True)
+
+
+def _cap(match: Match, floor: int) -> Match:
+    if _RANK[match.confidence] <= floor:
+        return match
+    confidence = _BY_RANK[floor]
+    return replace(
+        match,
+        confidence=confidence,
+        reason=f"{match.reason}; the configuration also needs a platform or sibling criterion matched only "
+        f"with {confidence} confidence",
+    )
