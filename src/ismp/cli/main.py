@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "ismp.cli.users",
     "ismp.cli.inventory",
     "ismp.cli.feeds",
+    "ismp.cli.matching",
 )
 
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "ismp.apps.audit",
     "ismp.apps.inventory",
     "ismp.apps.vulns",
+    "ismp.apps.findings",
     "ismp.apps.web",
 ]
 

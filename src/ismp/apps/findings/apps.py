@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FindingsConfig(AppConfig):
+    name = "ismp.apps.findings"
+    label = "findings"
+    verbose_name = "Findings"

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ismp.apps.findings.choices import Confidence, FindingState
+
+
+class Finding(models.Model):
+    """A vulnerability matched to a system through one of its components, with the evidence and how sure
+    the match is. Low-confidence open findings are the CSIRT's "needs confirmation" queue."""
+
+    system = models.ForeignKey("inventory.System", on_delete=models.CASCADE, related_name="findings")
+    vulnerability = models.ForeignKey("vulns.Vulnerability", on_delete=models.CASCADE, related_name="findings")
+    component = models.ForeignKey(
+        "inventory.Component", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+    )
+    component_key = models.CharField(max_length=600)  # the component's identity when matched (CPE or purl)
+    criterion = models.CharField(_("matched criterion"), max_length=600)
+    confidence = models.CharField(_("confidence"), max_length=8, choices=Confidence.choices)
+    reason = models.TextField(_("why this confidence"), blank=True)
+    evidence = models.TextField(_("evidence"))
+    state = models.CharField(_("state"), max_length=16, choices=FindingState.choices, default=FindingState.OPEN)
+    closed_reason = models.CharField(_("closed because"), max_length=200, blank=True)
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["system", "vulnerability", "component_key"], name="finding_unique")
+        ]
+        indexes = [models.Index(fields=["state", "confidence"]), models.Index(fields=["vulnerability", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.system_id} × {self.vulnerability_id} ({self.state})"
