@@ -86,11 +86,14 @@ class CpeName:
         return self.formatted()
 
 
+_UNQUOTE = re.compile(r"\\(.)")
+
+
 def plain(value: str) -> str:
     """An attribute as a person reads it: quoting removed, ``""`` for ANY, ``-`` for NA."""
     if value == ANY:
         return ""
-    return re.sub(r"\\(.)", r"\1", value)
+    return _UNQUOTE.sub(r"\1", value) if "\\" in value else value
 
 
 @lru_cache(maxsize=65536)
