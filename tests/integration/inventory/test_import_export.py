@@ -155,3 +155,10 @@ def test_audit_trail_refuses_update_and_delete_in_the_database(company):
     entry = AuditEntry.objects.first()
     with pytest.raises(PermissionError):
         entry.save()
+
+
+def test_a_system_a_sysadmin_imports_is_theirs(company):
+    import_inventory(
+        Actor(company.bob, "test"), b"system,organisation,system_type,administrators\nNew,OPS,internal,sam\n", "x.csv"
+    )
+    assert {u.username for u in System.objects.get(name="New").administrators.all()} == {"sam", "bob"}

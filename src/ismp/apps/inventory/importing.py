@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from ismp.apps.accounts.choices import Role
 from ismp.apps.accounts.models import Organisation, User
 from ismp.apps.audit.models import AuditAction
 from ismp.apps.audit.services import Actor, PendingEntry, entry, record_many
@@ -29,7 +28,13 @@ from ismp.apps.bulk import db_datetime, insert_rows
 from ismp.apps.inventory.choices import ComponentSource, Criticality, Lifecycle, SystemType
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import can_change_system, can_create_system, systems_for
-from ismp.apps.inventory.services import SYSTEM_FIELDS, Snapshot, component_snapshot, system_snapshot
+from ismp.apps.inventory.services import (
+    SYSTEM_FIELDS,
+    Snapshot,
+    component_snapshot,
+    initial_administrators,
+    system_snapshot,
+)
 from ismp.engines.inventory.ledger import read_ledger
 from ismp.engines.inventory.records import ComponentRecord, LedgerRow, SbomDocument
 from ismp.engines.inventory.registry import ErrorList, check_size, detect_format, read_inventory_file
@@ -314,9 +319,10 @@ def _write_systems(
     report: ImportReport,
 ) -> None:
     now = timezone.now()
-    if actor.user is not None and actor.user.role == Role.SYSADMIN:
-        for system in new_systems:
-            admin_sets.setdefault(system.name, []).append(actor.user)
+    for system in new_systems:
+        admins = initial_administrators(actor, admin_sets.get(system.name, []))
+        if admins:
+            admin_sets[system.name] = admins
     for system in new_systems:
         system.created_at = system.updated_at = now
     System.objects.bulk_create(new_systems, batch_size=CHUNK)

@@ -65,6 +65,15 @@ def component_snapshot(component: Component) -> Snapshot:
     }
 
 
+def initial_administrators(actor: Actor, administrators: Iterable[Any]) -> list[Any]:
+    """The administrators of a newly registered system: those given, and the system administrator who
+    registers it (a system they register is theirs to maintain)."""
+    admins = list(dict.fromkeys(administrators))
+    if actor.user is not None and actor.user.role == Role.SYSADMIN and actor.user not in admins:
+        admins.append(actor.user)
+    return admins
+
+
 def _check_can_change(actor: Actor, system: System) -> None:
     if actor.user is not None and not can_change_system(actor.user, system):
         raise Forbidden(f"you may not change system {system.name!r}")
@@ -100,18 +109,10 @@ def save_system(
     system.updated_at = timezone.now()
     _validate(system)
     system.save()
-    admins = list(administrators) if administrators is not None else None
-    if before is None and admins is None:
-        admins = []
-    if (
-        before is None
-        and actor.user is not None
-        and actor.user.role == Role.SYSADMIN
-        and actor.user not in (admins or [])
-    ):
-        admins = [*(admins or []), actor.user]
-    if admins is not None:
-        system.administrators.set(admins)
+    if before is None:
+        system.administrators.set(initial_administrators(actor, administrators or []))
+    elif administrators is not None:
+        system.administrators.set(list(administrators))
     action = AuditAction.CREATE if before is None else AuditAction.UPDATE
     record(actor, action, system, before, system_snapshot(system))
     return system
