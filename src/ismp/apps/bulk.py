@@ -35,14 +35,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         return _copy_rows(f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})", rows)
     # table and column names come from the model, never from input; values are parameters
     names, marks = ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
-    count = 0
-    iterator = iter(rows)
-    with connection.cursor() as cursor:
-        while batch := list(islice(iterator, BATCH)):
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
+    return _execute_many(f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def _copy_rows(target: str, rows: Iterable[Sequence[Any]]) -> int:
@@ -61,7 +54,11 @@ def update_rows(model: type[models.Model], key: str, columns: Sequence[str], row
     """UPDATE ``model``'s table row by row: each row is (values in ``columns`` order…, key value)."""
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(key)} = %s"  # noqa: S608
+    return _execute_many(f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(key)} = %s", rows)  # noqa: S608
+
+
+def _execute_many(sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    """Run ``sql`` once per row, sending BATCH rows at a time; returns the row count."""
     count = 0
     iterator = iter(rows)
     with connection.cursor() as cursor:

@@ -34,10 +34,9 @@ from ismp.apps.inventory.models import Component, System
 from ismp.apps.vulns.models import AffectedProductIndex, SourceRecord
 from ismp.engines.feeds.base import Configuration, VulnRecord
 from ismp.engines.inventory.records import ComponentRecord
-from ismp.engines.matching import Match, evaluate
+from ismp.engines.matching import CONFIDENCE_RANK, Match, evaluate
 
 CHUNK = 200
-_RANK = {"low": 0, "medium": 1, "high": 2}
 _decoder = msgspec.json.Decoder(VulnRecord)
 
 
@@ -92,7 +91,7 @@ def _match_chunk(ids: list[int], cache: dict[int, tuple[Configuration, ...]], re
             for match in evaluate(cache.get(vuln_id, ()), components[system_id]):
                 where = (system_id, vuln_id, match.component.key)
                 kept = found.get(where)
-                if kept is None or _RANK[match.confidence] > _RANK[kept.confidence]:
+                if kept is None or CONFIDENCE_RANK[match.confidence] > CONFIDENCE_RANK[kept.confidence]:
                     found[where] = match
     _apply(ids, found, component_pks, report)
 

@@ -35,7 +35,7 @@ from ismp.engines.inventory.records import ComponentRecord
 from ismp.engines.matching.names import MATCHING, Relation, compare_attribute, has_wildcard, quote
 
 Confidence = Literal["high", "medium", "low"]
-_RANK: dict[Confidence, int] = {"low": 0, "medium": 1, "high": 2}
+CONFIDENCE_RANK: dict[Confidence, int] = {"low": 0, "medium": 1, "high": 2}  # how sure, comparable
 _BY_RANK: tuple[Confidence, ...] = ("low", "medium", "high")
 _IDENTIFYING = ("part", "vendor", "product")
 _WILDCARD_REASON = (
@@ -76,7 +76,7 @@ def evaluate(
         for match in outcome.hits:
             capped = _cap(match, outcome.floor)
             key = (capped.criterion, capped.component)
-            if key not in found or _RANK[capped.confidence] > _RANK[found[key].confidence]:
+            if key not in found or CONFIDENCE_RANK[capped.confidence] > CONFIDENCE_RANK[found[key].confidence]:
                 found[key] = capped
     return list(found.values())
 
@@ -133,7 +133,7 @@ def _judge(
     )
     return replace(
         match,
-        confidence=_BY_RANK[min(_RANK[match.confidence], _RANK["medium"])],
+        confidence=_BY_RANK[min(CONFIDENCE_RANK[match.confidence], CONFIDENCE_RANK["medium"])],
         reason=f"{match.reason}; {note}",
     )
 
@@ -231,7 +231,7 @@ def _criterion_name(criteria: str) -> CpeName | None:
 class _Outcome:
     satisfied: bool
     hits: tuple[Match, ...] = ()  # matches of vulnerable criteria that made it true
-    floor: int = _RANK["high"]  # the weakest confidence the outcome needed
+    floor: int = CONFIDENCE_RANK["high"]  # the weakest confidence the outcome needed
 
 
 _UNSATISFIED = _Outcome(False)
@@ -267,7 +267,7 @@ class _System:
         ]
         if not matches:
             return _UNSATISFIED
-        floor = max(_RANK[m.confidence] for m in matches)
+        floor = max(CONFIDENCE_RANK[m.confidence] for m in matches)
         return _Outcome(True, tuple(matches) if criterion.vulnerable else (), floor)
 
     def node(self, node: ConfigNode) -> _Outcome:
@@ -298,7 +298,7 @@ def _negate(outcome: _Outcome, negate: bool) -> _Outcome:
 
 
 def _cap(match: Match, floor: int) -> Match:
-    if _RANK[match.confidence] <= floor:
+    if CONFIDENCE_RANK[match.confidence] <= floor:
         return match
     confidence = _BY_RANK[floor]
     return replace(
