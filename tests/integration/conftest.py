@@ -37,7 +37,7 @@ class Company:
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: pytest.FixtureRequest) -> None:
-    """Argon2 is what production uses (tests/unit checks the setting); here a fast hasher keeps tests quick."""
+    """Argon2 is what production uses (tests/integration/test_security_settings.py checks the setting); here a fast hasher keeps tests quick."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

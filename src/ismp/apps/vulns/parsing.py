@@ -94,8 +94,8 @@ def _received(path: Path, process: BaseProcess, inbox: Any) -> Iterator[list[Ite
 
 
 def parsed_files(source: str, paths: Sequence[Path]) -> Iterator[tuple[Path, Iterator[list[Item]]]]:
-    """(path, its batches) in order; later files are already being parsed while a file is consumed."""
-    registry.get(source)  # an unknown source fails here, before any child starts
+    """(path, its batches) in order; later files are already being parsed while a file is consumed.
+    ``source`` must be registered (the caller checks, so that the error names it before any child starts)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         for path in paths:
             yield path, batches(registry.get(source).read(path))

@@ -88,7 +88,7 @@ class FeedReport:
 
 def import_feed(source: str, paths: Sequence[Path], progress: Progress = _silent) -> FeedReport:
     """Import ``paths`` with the adapter registered as ``source``; see the module docstring."""
-    registry.get(source)
+    registry.get(source)  # an unknown source is named before anything is recorded
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
@@ -227,15 +227,15 @@ def _store_vuln_records(records: list[Encoded], report: FeedReport) -> None:
         ("modified", "digest", "data", "imported_at"),
         ((_db_time(latest[k].modified), digests[k], encoded[k].decode(), stamp, existing[k][0]) for k in changed),
     )
-    record_pks = dict(existing)
+    pks = {key: pk for key, (pk, _) in existing.items()}
     for source in {s for s, _ in new}:
         ids = [i for s, i in new if s == source]
         for pk, source_id in SourceRecord.objects.filter(source=source, source_id__in=ids).values_list(
             "pk", "source_id"
         ):
-            record_pks[(source, source_id)] = (pk, "")
+            pks[(source, source_id)] = pk
     touched = {key: _decoder.decode(encoded[key]) for key in (*new, *changed)}
-    _link_and_merge(touched, {k: record_pks[k][0] for k in touched}, old_records, report, now)
+    _link_and_merge(touched, {k: pks[k] for k in touched}, old_records, report, now)
 
 
 def _db_time(value: dt.datetime | None) -> Any:
