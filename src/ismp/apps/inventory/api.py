@@ -41,27 +41,7 @@ class SystemSerializer(serializers.ModelSerializer[System]):
 
     class Meta:
         model = System
-        fields = [
-            "id",
-            "name",
-            "purpose",
-            "organisation",
-            "service_owner",
-            "administrators",
-            "lifecycle",
-            "system_type",
-            "criticality",
-            "has_global_ip",
-            "addresses",
-            "fqdns",
-            "urls",
-            "hardware",
-            "location",
-            "notes",
-            "created_at",
-            "updated_at",
-            "component_count",
-        ]
+        fields = ["id", *services.EDITABLE_SYSTEM_FIELDS, "created_at", "updated_at", "component_count"]
         read_only_fields = ["created_at", "updated_at"]
 
     def create(self, validated_data: dict[str, Any]) -> System:

@@ -13,7 +13,7 @@ from ismp.apps.accounts.models import Organisation, User
 from ismp.apps.inventory.choices import Criticality, Lifecycle, SystemType
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import SYSTEM_ORDERS
-from ismp.apps.inventory.services import SYSTEM_FIELDS
+from ismp.apps.inventory.services import EDITABLE_SYSTEM_FIELDS, SYSTEM_FIELDS
 
 
 class LineListField(forms.Field):
@@ -73,23 +73,7 @@ class SystemForm(_ValidatesACopy):
 
     class Meta:
         model = System
-        fields = [
-            "name",
-            "purpose",
-            "organisation",
-            "service_owner",
-            "administrators",
-            "lifecycle",
-            "system_type",
-            "criticality",
-            "has_global_ip",
-            "addresses",
-            "fqdns",
-            "urls",
-            "hardware",
-            "location",
-            "notes",
-        ]
+        fields = list(EDITABLE_SYSTEM_FIELDS)
         widgets = {
             "purpose": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),

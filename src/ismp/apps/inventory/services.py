@@ -18,11 +18,13 @@ from ismp.apps.inventory.queries import can_change_system, can_create_system
 from ismp.engines.inventory.component import make_component
 from ismp.errors import Forbidden, InputError
 
-SYSTEM_FIELDS = (
+# what a person edits on a system, in the order forms and the API show it
+EDITABLE_SYSTEM_FIELDS = (
     "name",
     "purpose",
     "organisation",
     "service_owner",
+    "administrators",
     "lifecycle",
     "system_type",
     "criticality",
@@ -34,6 +36,8 @@ SYSTEM_FIELDS = (
     "location",
     "notes",
 )
+# the plain fields among them (administrators is a many-to-many relation, set on its own)
+SYSTEM_FIELDS = tuple(f for f in EDITABLE_SYSTEM_FIELDS if f != "administrators")
 
 
 Snapshot = dict[str, Any]
