@@ -142,7 +142,7 @@ def _apply(
         system_id, vuln_id, component_key = key
         values = {
             "component_id": component_pks.get((system_id, component_key)),
-            "criterion": match.criterion.criteria[:600],
+            "criterion": match.criterion[:600],
             "confidence": match.confidence,
             "reason": match.reason,
             "evidence": match.evidence,

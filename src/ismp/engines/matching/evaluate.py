@@ -48,7 +48,7 @@ _WILDCARD_REASON = (
 class Match:
     """A vulnerable criterion satisfied by one component of the system, with why and how sure."""
 
-    criterion: CpeMatch
+    criterion: str  # the applicability statement matched: a CPE criterion, or an affected-range text
     component: ComponentRecord
     confidence: Confidence
     reason: str  # why this confidence, in a sentence
@@ -66,7 +66,7 @@ def evaluate(
     ``configurations`` are one vulnerability's; ``components`` are one system's. Matches are in the order
     of the configurations and criteria, each (criterion, component) pair once."""
     system = _System(components, scheme)
-    found: dict[tuple[CpeMatch, ComponentRecord], Match] = {}
+    found: dict[tuple[str, ComponentRecord], Match] = {}
     for configuration in configurations:
         outcome = _negate(
             _combine(configuration.operator, [system.node(n) for n in configuration.nodes]), configuration.negate
@@ -149,7 +149,7 @@ def _judge_version(
     where = criterion.criteria
 
     def make(confidence: Confidence, reason: str, evidence: str) -> Match:
-        return Match(criterion, component, confidence, reason, f"{where} {evidence} {label}")
+        return Match(where, component, confidence, reason, f"{where} {evidence} {label}")
 
     if bounds:
         text = ", ".join(f"{key} {value}" for key, value in bounds)
