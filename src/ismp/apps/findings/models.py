@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ismp.apps.findings.choices import Confidence, FindingState
+from ismp.apps.findings.choices import Confidence, FindingState, Justification
 
 
 class Finding(models.Model):
@@ -25,6 +25,28 @@ class Finding(models.Model):
     closed_reason = models.CharField(_("closed because"), max_length=200, blank=True)
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+    # a "not affected" decision (VEX): why, in the VEX words and in the decider's own, by whom and when
+    justification = models.CharField(_("justification"), max_length=64, choices=Justification.choices, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # a low-confidence match the CSIRT confirmed: from then on its system's administrators see it
+    confirmed_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -34,3 +56,8 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id} × {self.vulnerability_id} ({self.state})"
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """A low-confidence match the CSIRT has not confirmed: only the CSIRT's queue shows it."""
+        return self.confidence == Confidence.LOW and self.confirmed_at is None
