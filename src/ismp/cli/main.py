@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "ismp.cli.inventory",
     "ismp.cli.feeds",
     "ismp.cli.matching",
+    "ismp.cli.findings",
 )
 
 

@@ -1,0 +1,316 @@
+"""Exporting the findings a user may see (JSON, CSV, XLSX) and one system's VEX (CycloneDX, OpenVEX).
+
+Exports are streamed: rows come from the database in chunks and are written as they come, so a million
+findings need no more memory than a thousand. CSV and XLSX cells go through the ledger's formula
+neutralisation (a leading ``'`` before ``= + - @``, tab or CR), as the inventory export does.
+
+The columns are :data:`EXPORT_COLUMNS`, in one place: urgency and deadline columns join them when the
+workflow computes those.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+
+from ismp.apps.findings.choices import Confidence, FindingState
+from ismp.apps.findings.queries import finding_list, findings_for
+from ismp.apps.inventory.models import System
+from ismp.engines.inventory.component import make_component
+from ismp.engines.inventory.ledger import neutralise
+from ismp.engines.inventory.records import ComponentRecord
+from ismp.engines.vex import Status, VexStatement, write_cyclonedx_vex, write_openvex
+from ismp.errors import InputError
+
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+VEX_FORMATS = {"cyclonedx": ".vex.cdx.json", "openvex": ".openvex.json"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "cyclonedx": "application/vnd.cyclonedx+json",
+    "openvex": "application/json",
+}
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "system",
+    "organisation",
+    "vulnerability",
+    "title",
+    "risk_level",
+    "cvss_score",
+    "component",
+    "cpe",
+    "purl",
+    "product",
+    "version",
+    "criterion",
+    "confidence",
+    "confirmed",
+    "state",
+    "justification",
+    "decision_note",
+    "decided_by",
+    "decided_at",
+    "closed_reason",
+    "first_seen",
+    "last_seen",
+)
+SHEET_NAME = "findings"
+_CHUNK = 2000
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FIELDS = (
+    "pk",
+    "system__name",
+    "system__organisation__code",
+    "vulnerability__vuln_id",
+    "vulnerability__title",
+    "vulnerability__risk_level",
+    "vulnerability__cvss_score",
+    "component_key",
+    "component__key",
+    "component__cpe",
+    "component__purl",
+    "component__product",
+    "component__version",
+    "criterion",
+    "confidence",
+    "confirmed_at",
+    "state",
+    "justification",
+    "decision_note",
+    "decided_by__username",
+    "decided_at",
+    "closed_reason",
+    "first_seen",
+    "last_seen",
+)
+
+
+def export_rows(user: Any, filters: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """The visible findings as plain rows keyed by EXPORT_COLUMNS (values typed: numbers, datetimes)."""
+    qs = finding_list(user, filters=filters, order="system").values_list(*_FIELDS)
+    for values in qs.iterator(chunk_size=_CHUNK):
+        row = dict(zip(_FIELDS, values, strict=True))
+        component = _component(row)
+        yield {
+            "id": row["pk"],
+            "system": row["system__name"],
+            "organisation": row["system__organisation__code"],
+            "vulnerability": row["vulnerability__vuln_id"],
+            "title": row["vulnerability__title"],
+            "risk_level": row["vulnerability__risk_level"],
+            "cvss_score": row["vulnerability__cvss_score"],
+            "component": row["component_key"],
+            "cpe": component.cpe,
+            "purl": component.purl,
+            "product": component.product,
+            "version": component.version,
+            "criterion": row["criterion"],
+            "confidence": row["confidence"],
+            "confirmed": row["confidence"] != Confidence.LOW or row["confirmed_at"] is not None,
+            "state": row["state"],
+            "justification": row["justification"],
+            "decision_note": row["decision_note"],
+            "decided_by": row["decided_by__username"] or "",
+            "decided_at": row["decided_at"],
+            "closed_reason": row["closed_reason"],
+            "first_seen": row["first_seen"],
+            "last_seen": row["last_seen"],
+        }
+
+
+def _component(row: dict[str, Any]) -> ComponentRecord:
+    """The matched component: the inventory's row while it still has the matched key, else read from the
+    key (the component was removed or changed version since)."""
+    if row["component__key"] == row["component_key"]:
+        return ComponentRecord(
+            0,
+            row["component__cpe"],
+            row["component__purl"],
+            product=row["component__product"],
+            version=row["component__version"],
+        )
+    return component_from_key(row["component_key"])
+
+
+def component_from_key(key: str) -> ComponentRecord:
+    """A component from its key (a CPE, a purl, or part:vendor:product:version)."""
+    try:
+        if key.startswith("cpe:"):
+            return make_component(line=None, file="", cpe=key)
+        if key.startswith("pkg:"):
+            return make_component(line=None, file="", purl=key)
+    except InputError:
+        return ComponentRecord(0, product=key)
+    part, vendor, product, version = (key.split(":", 3) + ["", "", ""])[:4]
+    return ComponentRecord(0, part=part, vendor=vendor, product=product, version=version)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# --------------------------------------------------------------------------------------------- writers
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """CSV lines, UTF-8 with a BOM for spreadsheet programs, every cell neutralised."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        yield writer.writerow([neutralise(_text(row[c])) for c in EXPORT_COLUMNS])
+
+
+def json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """One JSON document ``{"format": "ismp-findings", "version": 1, "findings": […]}``, written a row at
+    a time."""
+    yield '{"format": "ismp-findings", "version": 1, "columns": ' + json.dumps(EXPORT_COLUMNS) + ', "findings": ['
+    separator = "\n"
+    for row in rows:
+        yield separator + json.dumps({c: _json_value(row[c]) for c in EXPORT_COLUMNS}, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]}\n"
+
+
+def write_xlsx(rows: Iterator[dict[str, Any]], stream: IO[bytes]) -> None:
+    """One sheet, "findings", written row by row (openpyxl's write-only mode); numbers stay numbers, text
+    is neutralised and stripped of the control characters XML cannot carry."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(SHEET_NAME)
+    sheet.append(list(EXPORT_COLUMNS))
+    for row in rows:
+        sheet.append([_xlsx_cell(row[c]) for c in EXPORT_COLUMNS])
+    workbook.save(stream)
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return neutralise(_XML_ILLEGAL.sub("", _text(value)))
+
+
+def write_export(user: Any, fmt: str, stream: IO[bytes], filters: dict[str, str] | None = None) -> None:
+    """Write the findings visible to ``user`` in ``fmt`` to a binary stream (the CLI's way)."""
+    _check_format(fmt)
+    rows = export_rows(user, filters)
+    if fmt == "xlsx":
+        write_xlsx(rows, stream)
+        return
+    for chunk in csv_chunks(rows) if fmt == "csv" else json_chunks(rows):
+        stream.write(chunk.encode("utf-8"))
+
+
+def export_download(user: Any, fmt: str, filters: dict[str, str] | None = None) -> HttpResponse:
+    """The export as a streamed download; XLSX is spooled to a temporary file first (a zip needs its end
+    written last), CSV and JSON stream straight from the database."""
+    _check_format(fmt)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    filename = f"ismp-findings-{stamp}.{fmt}"
+    response: HttpResponse
+    if fmt == "xlsx":
+        spool = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes it
+        write_xlsx(export_rows(user, filters), spool)
+        spool.seek(0)
+        response = FileResponse(spool, content_type=CONTENT_TYPES[fmt])  # type: ignore[assignment]
+    else:
+        chunks = csv_chunks(export_rows(user, filters)) if fmt == "csv" else json_chunks(export_rows(user, filters))
+        response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])  # type: ignore[assignment]
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown format {fmt!r}; expected csv, xlsx or json", field="format")
+
+
+# ------------------------------------------------------------------------------------------------- VEX
+
+_STATUS: dict[str, Status] = {
+    FindingState.OPEN: "affected",
+    FindingState.NOT_AFFECTED: "not_affected",
+    FindingState.CLOSED: "fixed",
+}
+
+
+def vex_statements(user: Any, system: System, components: dict[str, ComponentRecord]) -> list[VexStatement]:
+    """The statements for one system's VEX, from the findings ``user`` may see. A finding whose component
+    the system no longer has (removed, or another version now) is left out: the document speaks of the
+    system as it is, with the same components as its SBOM."""
+    statements = []
+    rows = findings_for(user).filter(system=system, component_key__in=list(components)).select_related("vulnerability")
+    for finding in rows.order_by("pk").iterator(chunk_size=_CHUNK):
+        status = "under_investigation" if finding.needs_confirmation else _STATUS[finding.state]
+        if finding.state == FindingState.OPEN and finding.needs_confirmation:
+            detail = finding.reason or "a low-confidence match awaiting the CSIRT's confirmation"
+        elif finding.state == FindingState.NOT_AFFECTED:
+            detail = finding.decision_note
+        elif finding.state == FindingState.CLOSED:
+            detail = finding.closed_reason
+        else:
+            detail = finding.evidence
+        statements.append(
+            VexStatement(
+                vulnerability=finding.vulnerability.vuln_id,
+                component_key=finding.component_key,
+                status=status,
+                first_issued=finding.first_seen,
+                last_updated=max(t for t in (finding.last_seen, finding.decided_at, finding.confirmed_at) if t),
+                justification=finding.justification if finding.state == FindingState.NOT_AFFECTED else "",
+                detail=detail,
+                aliases=tuple(a for a in finding.vulnerability.aliases if a != finding.vulnerability.vuln_id),
+            )
+        )
+    return statements
+
+
+def export_system_vex(user: Any, system: System, fmt: str) -> bytes:
+    """One system's VEX, CycloneDX 1.6 or OpenVEX 0.2.0. The caller checks that the user may see the
+    system; the statements are the findings the user may see."""
+    if fmt not in VEX_FORMATS:
+        raise InputError(f"unknown VEX format {fmt!r}; expected {' or '.join(VEX_FORMATS)}", field="format")
+    records = [
+        ComponentRecord(0, c.cpe, c.purl, c.part, c.vendor, c.product, c.version)
+        for c in system.components.order_by("pk")
+    ]
+    components = {record.key: record for record in records}
+    statements = vex_statements(user, system, components)
+    now = timezone.now()
+    if fmt == "cyclonedx":
+        return write_cyclonedx_vex(system.name, records, statements, timestamp=now)
+    author = system.organisation.name if system.organisation_id else "ISMP"
+    return write_openvex(system.name, records, statements, timestamp=now, author=f"ISMP ({author})")
+
+
+def vex_download(user: Any, system: System, fmt: str) -> HttpResponse:
+    data = export_system_vex(user, system, fmt)
+    response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in system.name)
+    response["Content-Disposition"] = f'attachment; filename="{safe}{VEX_FORMATS[fmt]}"'
+    return response
