@@ -32,8 +32,8 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
     vulnerability = serializers.CharField(source="vulnerability.vuln_id", read_only=True)
     title = serializers.CharField(source="vulnerability.title", read_only=True)
     needs_confirmation = serializers.BooleanField(read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True)
+    confirmed_by = serializers.CharField(source="confirmed_by.username", read_only=True, allow_null=True)
 
     class Meta:
         model = Finding
