@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ismp.apps.accounts.choices import Role
 from ismp.apps.audit.services import Actor
+from ismp.apps.findings.queries import system_findings
 from ismp.apps.inventory import queries, services
 from ismp.apps.inventory.exporting import EXPORT_FORMATS, SBOM_FORMATS, export_download, sbom_download
 from ismp.apps.inventory.forms import ComponentForm, ImportForm, SystemFilterForm, SystemForm
@@ -116,6 +117,7 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "system": system,
             "components": paginate(request, components, COMPONENTS_PER_PAGE),
             "can_change": queries.can_change_system(request.user, system),
+            "system_findings": system_findings(request.user, system),
         },
     )
 

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from ismp.apps.audit import views as audit
+from ismp.apps.findings import views as findings
 from ismp.apps.inventory import views as inventory
 from ismp.apps.vulns import views as vulns
 from ismp.apps.web import views
@@ -42,6 +43,15 @@ urlpatterns = [
     path("vulns/", vulns.vuln_list, name="vuln-list"),
     path("vulns/<str:vuln_id>/", vulns.vuln_detail, name="vuln-detail"),
     path("feeds/", vulns.feed_status, name="feed-status"),
+    # findings (検出事項): matches of vulnerabilities to systems, decisions, exports, VEX
+    path("findings/", findings.finding_list, name="finding-list"),
+    path("findings/confirm/", findings.confirmation_queue, name="finding-queue"),
+    path("findings/export/", findings.finding_export, name="finding-export"),
+    path("findings/<int:pk>/", findings.finding_detail, name="finding-detail"),
+    path("findings/<int:pk>/not-affected/", findings.finding_not_affected, name="finding-not-affected"),
+    path("findings/<int:pk>/reopen/", findings.finding_reopen, name="finding-reopen"),
+    path("findings/<int:pk>/confirm/", findings.finding_confirm, name="finding-confirm"),
+    path("systems/<int:pk>/vex/", findings.system_vex, name="system-vex"),
     # the audit trail (監査ログ)
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export/", audit.audit_export, name="audit-export"),
