@@ -151,3 +151,43 @@ def test_the_operator_decides_with_full_rights(company, findings):
     assert (
         decided.state == "not_affected" and decided.decided_by is None and audits(decided)[0].actor_name == "cli:root"
     )
+
+
+@pytest.fixture
+def heartbleed(company, shared_data):
+    from ismp.apps.findings.services import match_systems
+    from ismp.apps.inventory import services as inventory
+    from ismp.apps.vulns.services import import_feed
+
+    import_feed("nvd", [shared_data / "vuln" / "nvd" / "feeds-1.1" / "nvdcve-1.1-2014.json.gz"])
+    inventory.save_component(
+        Actor(None, "test"), company.shop, {"cpe": "cpe:2.3:a:openssl:openssl:1.0.1f:*:*:*:*:*:*:*"}
+    )
+    match_systems([company.shop.pk])
+    return Finding.objects.get(system=company.shop, vulnerability__vuln_id="CVE-2014-0160")
+
+
+def test_a_decision_on_a_real_match_survives_rematching_and_an_upgrade_asks_again(company, heartbleed):
+    from ismp.apps.findings.services import match_systems
+    from ismp.apps.inventory import services as inventory
+
+    decisions.mark_not_affected(
+        actor(company, "alice"), heartbleed, justification="vulnerable_code_not_in_execute_path", note="TLS off"
+    )
+    match_systems([company.shop.pk])
+    kept = Finding.objects.get(pk=heartbleed.pk)
+    assert (kept.state, kept.justification, kept.decision_note, kept.decided_by) == (
+        "not_affected",
+        "vulnerable_code_not_in_execute_path",
+        "TLS off",
+        company.alice,
+    )
+    openssl = company.shop.components.get(product="openssl")
+    inventory.save_component(
+        Actor(None, "test"), company.shop, {"cpe": "cpe:2.3:a:openssl:openssl:1.0.1a:*:*:*:*:*:*:*"}, component=openssl
+    )
+    match_systems([company.shop.pk])
+    new = Finding.objects.get(
+        system=company.shop, vulnerability__vuln_id="CVE-2014-0160", component_key__contains="1.0.1a"
+    )
+    assert new.state == "open" and new.justification == "" and new.pk != heartbleed.pk
