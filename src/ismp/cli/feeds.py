@@ -1,4 +1,4 @@
-"""``ismp feeds import|status|sources`` and ``ismp vulns show``."""
+"""``ismp feeds import|update|status|sources|aliases`` and ``ismp vulns show|evidence``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,26 @@ def register(sub: Any) -> None:
     p = feeds.add_parser("sources", help="list the registered feed adapters")
     add_json(p)
     p.set_defaults(handler=cmd_sources)
+
+    aliases = feeds.add_parser("aliases", help="vendor/product aliases: names other sources give NVD products")
+    alias_commands = aliases.add_subparsers(dest="aliases_command", metavar="COMMAND", required=True)
+    p = alias_commands.add_parser("list", help="the CSIRT's aliases (--builtin: the ones ISMP ships as well)")
+    p.add_argument("--builtin", action="store_true", help="list the built-in aliases too")
+    add_json(p)
+    p.set_defaults(handler=cmd_aliases_list)
+    p = alias_commands.add_parser("add", help="record that a vendor (and product) name is an NVD vendor (product)")
+    p.add_argument("alias_vendor", help='the name as written elsewhere, e.g. "サイボウズ株式会社"')
+    p.add_argument("vendor", help="the NVD CPE vendor, e.g. cybozu")
+    p.add_argument("--alias-product", default="", help="the product name as written elsewhere")
+    p.add_argument("--product", default="", help="the NVD CPE product (with --alias-product)")
+    p.add_argument("--note", default="", help="why, or where the name was seen")
+    add_as(p)
+    add_json(p)
+    p.set_defaults(handler=cmd_aliases_add)
+    p = alias_commands.add_parser("delete", help="delete one of the CSIRT's aliases")
+    p.add_argument("id", type=int, help="the alias's id (as list prints it)")
+    add_as(p)
+    p.set_defaults(handler=cmd_aliases_delete)
 
     vulns = sub.add_parser("vulns", help="look up vulnerabilities").add_subparsers(
         dest="vulns_command", metavar="COMMAND", required=True
@@ -173,4 +193,63 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"{detail['epss']['date'] or 'date unknown'})"
         )
     emit(detail, False, "\n".join(lines))
+    return 0
+
+
+def _alias_row(alias: Any, source: str = "csirt") -> dict[str, Any]:
+    return {
+        "id": getattr(alias, "pk", None),
+        "alias_vendor": alias.alias_vendor,
+        "alias_product": alias.alias_product,
+        "vendor": alias.vendor,
+        "product": alias.product,
+        "source": source if source else alias.source,
+        "note": alias.note,
+    }
+
+
+def cmd_aliases_list(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.vulns.aliases import builtin_aliases
+    from ismp.apps.vulns.models import ProductAlias
+
+    rows = [_alias_row(a) for a in ProductAlias.objects.all()]
+    if args.builtin:
+        rows += [_alias_row(a, "") for a in builtin_aliases()]
+    text = "\n".join(
+        f"{r['id'] or '-':>5}  {r['source']:<7} {(r['alias_vendor'] + ' ' + r['alias_product']).strip()}"
+        f" → {r['vendor']}:{r['product'] or '*'}"
+        for r in rows
+    )
+    emit(rows, args.json, text or "no CSIRT aliases (--builtin lists the ones ISMP ships)")
+    return 0
+
+
+def cmd_aliases_add(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.vulns.aliases import add_alias
+
+    data = {
+        "alias_vendor": args.alias_vendor,
+        "alias_product": args.alias_product,
+        "vendor": args.vendor,
+        "product": args.product,
+        "note": args.note,
+    }
+    alias = add_alias(cli_actor(args.as_user), data)
+    emit(_alias_row(alias), args.json, f"added alias {alias.pk}: {alias}")
+    return 0
+
+
+def cmd_aliases_delete(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.vulns.aliases import delete_alias
+    from ismp.apps.vulns.models import ProductAlias
+    from ismp.errors import NotFound
+
+    alias = ProductAlias.objects.filter(pk=args.id).first()
+    if alias is None:
+        raise NotFound(f"alias {args.id} does not exist")
+    delete_alias(cli_actor(args.as_user), alias)
+    print(f"deleted alias {args.id}: {alias}")
     return 0

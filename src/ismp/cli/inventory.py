@@ -1,4 +1,4 @@
-"""``ismp inventory import`` and ``ismp inventory export``."""
+"""``ismp inventory import``, ``export``, ``suggest-cpe`` and ``apply-cpe``."""
 
 from __future__ import annotations
 
@@ -39,6 +39,20 @@ def register(sub: Any) -> None:
     p.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     add_as(p)
     p.set_defaults(handler=cmd_export)
+
+    p = inv.add_parser("suggest-cpe", help="suggest CPE names for components registered without one")
+    p.add_argument("--system", help="only this system (default: every system --as may see)")
+    p.add_argument("--limit", type=int, default=3, help="suggestions per component (default 3)")
+    add_as(p)
+    add_json(p)
+    p.set_defaults(handler=cmd_suggest_cpe)
+
+    p = inv.add_parser("apply-cpe", help="give a component without a CPE the CPE a person chose (audited)")
+    p.add_argument("component", type=int, help="the component's id (as suggest-cpe prints it)")
+    p.add_argument("cpe", help="the CPE 2.3 name, e.g. one that suggest-cpe proposed")
+    add_as(p)
+    add_json(p)
+    p.set_defaults(handler=cmd_apply_cpe)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -98,6 +112,67 @@ def _sbom(user: Any, name: str, fmt: str) -> bytes:
     if system is None:
         raise NotFound(f"system {name!r} does not exist or is not visible to you")
     return export_system_sbom(system, fmt)
+
+
+def cmd_suggest_cpe(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.inventory.queries import systems_for
+    from ismp.apps.inventory.suggestions import suggestions_for
+    from ismp.errors import NotFound
+
+    actor = cli_actor(args.as_user)
+    systems = systems_for(actor.user if actor.user is not None else _Operator())
+    if args.system:
+        systems = systems.filter(name=args.system)
+        if not systems.exists():
+            raise NotFound(f"system {args.system!r} does not exist or is not visible to you")
+    from ismp.apps.inventory.models import Component
+
+    components = Component.objects.filter(system__in=systems, cpe="").select_related("system")
+    with err.status("Suggesting CPE names…"):
+        found = suggestions_for(components.order_by("system__name", "vendor", "product", "pk"), args.limit)
+    rows = [
+        {
+            "component": item.component.pk,
+            "system": item.component.system.name,
+            "name": str(item.component),
+            "purl": item.component.purl,
+            "suggestions": [
+                {"cpe": s.cpe, "vendor": s.vendor, "product": s.product, "score": s.score, "why": s.why}
+                for s in item.suggestions
+            ],
+        }
+        for item in found
+    ]
+    lines = []
+    for item in found:
+        c = item.component
+        lines.append(f"{c.system.name} · component {c.pk}: {c or c.purl}")
+        lines += [f"  {s.score:.2f}  {s.cpe}  ({s.why})" for s in item.suggestions] or ["  no suggestion"]
+    lines.append(f"{len(rows)} component(s) without a CPE. Apply one with: ismp inventory apply-cpe COMPONENT CPE")
+    emit(rows, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_apply_cpe(args: argparse.Namespace) -> int:
+    setup_django()
+    from ismp.apps.inventory.models import Component
+    from ismp.apps.inventory.queries import systems_for
+    from ismp.apps.inventory.suggestions import accept_suggestion
+    from ismp.errors import NotFound
+
+    actor = cli_actor(args.as_user)
+    systems = systems_for(actor.user if actor.user is not None else _Operator())
+    component = Component.objects.filter(pk=args.component, system__in=systems).select_related("system").first()
+    if component is None:
+        raise NotFound(f"component {args.component} does not exist or is not visible to you")
+    saved = accept_suggestion(component, args.cpe, actor)
+    emit(
+        {"component": saved.pk, "system": saved.system.name, "cpe": saved.cpe},
+        args.json,
+        f"{saved.system.name}: {saved} now has the CPE {saved.cpe}",
+    )
+    return 0
 
 
 class _Operator:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ismp.apps.accounts.choices import Role
 from ismp.apps.audit.services import Actor
 from ismp.apps.findings.queries import system_findings
-from ismp.apps.inventory import queries, services
+from ismp.apps.inventory import queries, services, suggestions
 from ismp.apps.inventory.exporting import EXPORT_FORMATS, SBOM_FORMATS, export_download, sbom_download
 from ismp.apps.inventory.forms import ComponentForm, ImportForm, SystemFilterForm, SystemForm
 from ismp.apps.inventory.importing import ImportReport, import_inventory, max_import_bytes
@@ -285,3 +285,40 @@ def inventory_export(request: HttpRequest) -> HttpResponse:
     if fmt not in EXPORT_FORMATS:
         raise Http404(f"unknown export format {fmt!r}")
     return export_download(request.user, fmt)
+
+
+# ---------------------------------------------------------------------------------- CPE suggestions
+
+
+@login_required
+@require_GET
+def system_cpe_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card of components without a CPE and their suggested CPEs (loaded into the system page)."""
+    system = _visible_system(request, pk)
+    return render(
+        request,
+        "inventory/_cpe_suggestions.html",
+        {
+            "system": system,
+            "cpe_suggestions": suggestions.system_suggestions(system),
+            "without_cpe": suggestions.components_without_cpe(system).count(),
+            "can_change": queries.can_change_system(request.user, system),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def cpe_suggestion_apply(request: HttpRequest, pk: int, component_pk: int) -> HttpResponse:
+    """Give a component the suggested CPE a person chose (audited, like any component change)."""
+    system = _changeable_system(request, pk)
+    component = _component(system, component_pk)
+    try:
+        saved = suggestions.accept_suggestion(component, request.POST.get("cpe", ""), _actor(request))
+    except InputError as exc:
+        messages.error(request, exc.message)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    else:
+        messages.success(request, _("%(name)s now has the CPE %(cpe)s.") % {"name": saved, "cpe": saved.cpe})
+    return redirect("web:system-detail", pk=system.pk)

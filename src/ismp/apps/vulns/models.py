@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -169,3 +170,29 @@ class FeedState(models.Model):
 
     def __str__(self) -> str:
         return self.source
+
+
+class ProductAlias(models.Model):
+    """A CSIRT's own alias: a vendor (and product) name as some source or the company writes it, and the NVD
+    CPE vendor and product it stands for. Used with the built-in table (ismp/engines/matching/aliases.csv)
+    by matching and CPE suggestions; ``key`` is the normalised alias, unique."""
+
+    key = models.CharField(max_length=420, unique=True, editable=False)
+    alias_vendor = models.CharField(_("alias vendor"), max_length=200)
+    alias_product = models.CharField(_("alias product"), max_length=200, blank=True)
+    vendor = models.CharField(_("NVD vendor"), max_length=200)
+    product = models.CharField(_("NVD product"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["alias_vendor", "alias_product"]
+        verbose_name = _("product alias")
+        verbose_name_plural = _("product aliases")
+
+    def __str__(self) -> str:
+        alias = f"{self.alias_vendor} {self.alias_product}".strip()
+        return f"{alias} → {self.vendor}:{self.product or '*'}"

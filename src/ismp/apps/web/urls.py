@@ -6,6 +6,7 @@ from django.urls import path
 from ismp.apps.audit import views as audit
 from ismp.apps.findings import views as findings
 from ismp.apps.inventory import views as inventory
+from ismp.apps.vulns import alias_views as vuln_aliases
 from ismp.apps.vulns import views as vulns
 from ismp.apps.web import views
 
@@ -37,10 +38,18 @@ urlpatterns = [
         inventory.component_delete,
         name="component-delete",
     ),
+    path("systems/<int:pk>/cpe-suggestions/", inventory.system_cpe_suggestions, name="system-cpe-suggestions"),
+    path(
+        "systems/<int:pk>/components/<int:component_pk>/apply-cpe/",
+        inventory.cpe_suggestion_apply,
+        name="cpe-suggestion-apply",
+    ),
     path("inventory/import/", inventory.inventory_import, name="inventory-import"),
     path("inventory/export/", inventory.inventory_export, name="inventory-export"),
     # vulnerability intelligence (脆弱性情報)
     path("vulns/", vulns.vuln_list, name="vuln-list"),
+    path("vulns/aliases/", vuln_aliases.alias_list, name="alias-list"),
+    path("vulns/aliases/<int:pk>/delete/", vuln_aliases.alias_delete, name="alias-delete"),
     path("vulns/<str:vuln_id>/", vulns.vuln_detail, name="vuln-detail"),
     path("feeds/", vulns.feed_status, name="feed-status"),
     # findings (検出事項): matches of vulnerabilities to systems, decisions, exports, VEX
