@@ -38,6 +38,16 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     return _execute_many(f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
+def with_defaults(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> tuple[tuple[str, ...], Iterable[tuple[Any, ...]]]:
+    """``columns`` and ``rows`` completed with every other column of ``model`` at its default, ready for
+    :func:`insert_rows` (a column added to the model later needs no change in the callers)."""
+    extra = [f for f in model._meta.concrete_fields if not f.primary_key and f.column not in columns]
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
+    return (*columns, *(str(f.column) for f in extra)), (tuple(row) + defaults for row in rows)
+
+
 def _copy_rows(target: str, rows: Iterable[Sequence[Any]]) -> int:
     """PostgreSQL: COPY … FROM STDIN, an order of magnitude faster than INSERT for large batches."""
     count = 0

@@ -11,8 +11,12 @@ class Finding(models.Model):
     """A vulnerability matched to a system through one of its components, with the evidence and how sure
     the match is. Low-confidence open findings are the CSIRT's "needs confirmation" queue."""
 
-    system = models.ForeignKey("inventory.System", on_delete=models.CASCADE, related_name="findings")
-    vulnerability = models.ForeignKey("vulns.Vulnerability", on_delete=models.CASCADE, related_name="findings")
+    # Indexes are few on purpose: a full match writes a million findings. The unique constraint serves
+    # look-ups by system, the (vulnerability, state) index those by vulnerability.
+    system = models.ForeignKey("inventory.System", on_delete=models.CASCADE, related_name="findings", db_index=False)
+    vulnerability = models.ForeignKey(
+        "vulns.Vulnerability", on_delete=models.CASCADE, related_name="findings", db_index=False
+    )
     component = models.ForeignKey(
         "inventory.Component", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
     )
@@ -35,6 +39,7 @@ class Finding(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("decided by"),
+        db_index=False,
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # a low-confidence match the CSIRT confirmed: from then on its system's administrators see it
@@ -45,6 +50,7 @@ class Finding(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("confirmed by"),
+        db_index=False,
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 

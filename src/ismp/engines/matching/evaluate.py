@@ -24,7 +24,7 @@ configuration needed (an AND is as strong as its weakest part).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
@@ -38,6 +38,7 @@ Confidence = Literal["high", "medium", "low"]
 CONFIDENCE_RANK: dict[Confidence, int] = {"low": 0, "medium": 1, "high": 2}  # how sure, comparable
 _BY_RANK: tuple[Confidence, ...] = ("low", "medium", "high")
 _IDENTIFYING = ("part", "vendor", "product")
+_NAME_ATTRIBUTES = tuple(a for a in ATTRIBUTES if a != "version")
 _WILDCARD_REASON = (
     "the criterion's version is {version} without bounds: it matches every version of the product, "
     "the classic false positive; confirm that version {component_version} is affected"
@@ -55,6 +56,9 @@ class Match:
     evidence: str  # the criterion, the bounds, the version and the component, e.g. "… ∋ 4.3 (component …)"
 
 
+MatchesOf = Callable[[CpeMatch], list["Match"]]
+
+
 def evaluate(
     configurations: Sequence[Configuration],
     components: Sequence[ComponentRecord],
@@ -65,11 +69,17 @@ def evaluate(
 
     ``configurations`` are one vulnerability's; ``components`` are one system's. Matches are in the order
     of the configurations and criteria, each (criterion, component) pair once."""
-    system = _System(components, scheme)
+    return evaluate_with(configurations, _System(components, scheme).matches)
+
+
+def evaluate_with(configurations: Sequence[Configuration], matches_of: MatchesOf) -> list[Match]:
+    """:func:`evaluate` with the criterion look-up given: ``matches_of(criterion)`` returns the system's
+    components satisfying it (vulnerable or not), as :class:`Match`. The index of many systems uses this."""
     found: dict[tuple[str, ComponentRecord], Match] = {}
     for configuration in configurations:
         outcome = _negate(
-            _combine(configuration.operator, [system.node(n) for n in configuration.nodes]), configuration.negate
+            _combine(configuration.operator, [_node(n, matches_of) for n in configuration.nodes]),
+            configuration.negate,
         )
         if not outcome.satisfied:
             continue
@@ -83,11 +93,11 @@ def evaluate(
 
 def match_criterion(criterion: CpeMatch, component: ComponentRecord, *, scheme: str = "generic") -> Match | None:
     """Whether one component satisfies one criterion (vulnerable or not), as a :class:`Match`, else None."""
-    source = _criterion_name(criterion.criteria)
+    source = criterion_name(criterion.criteria)
     target = component_name(component)
     if source is None or target is None:
         return None
-    return _judge(criterion, source, component, target, scheme)
+    return judge(criterion, source, component, target, scheme)
 
 
 def component_name(component: ComponentRecord) -> CpeName | None:
@@ -111,14 +121,17 @@ def component_name(component: ComponentRecord) -> CpeName | None:
 # --------------------------------------------------------------------------------------- one criterion
 
 
-def _judge(
+def judge(
     criterion: CpeMatch, source: CpeName, component: ComponentRecord, target: CpeName, scheme: str
 ) -> Match | None:
+    """Whether ``component`` (named ``target``) satisfies ``criterion`` (named ``source``), and how surely."""
     unknown: list[str] = []
-    for attr in ATTRIBUTES:
-        if attr == "version":
+    concrete = _concrete(target)
+    for attr in _NAME_ATTRIBUTES:
+        wanted, given = getattr(source, attr), getattr(target, attr)
+        if concrete and wanted in (ANY, given):  # SUPERSET or EQUAL, without the long way
             continue
-        relation = compare_attribute(getattr(source, attr), getattr(target, attr))
+        relation = compare_attribute(wanted, given)
         if relation in MATCHING:
             continue
         if relation is Relation.SUBSET and attr not in _IDENTIFYING:
@@ -217,7 +230,13 @@ def _bounds(criterion: CpeMatch) -> list[tuple[str, str]]:
 
 
 @lru_cache(maxsize=65536)
-def _criterion_name(criteria: str) -> CpeName | None:
+def _concrete(name: CpeName) -> bool:
+    """No wildcard in any attribute (a wildcard in a component's name makes relations undefined)."""
+    return not any(has_wildcard(getattr(name, attr)) for attr in ATTRIBUTES)
+
+
+@lru_cache(maxsize=65536)
+def criterion_name(criteria: str) -> CpeName | None:
     try:
         return parse_cpe(criteria)
     except CpeSyntaxError:
@@ -256,23 +275,28 @@ class _System:
             return self.by_product.get((plain(source.vendor), plain(source.product)), [])
         return self.named  # ANY or a wildcard in vendor or product
 
-    def criterion(self, criterion: CpeMatch) -> _Outcome:
-        source = _criterion_name(criterion.criteria)
+    def matches(self, criterion: CpeMatch) -> list[Match]:
+        source = criterion_name(criterion.criteria)
         if source is None:
-            return _UNSATISFIED
-        matches = [
+            return []
+        return [
             match
             for component, name in self.candidates(source)
-            if (match := _judge(criterion, source, component, name, self.scheme)) is not None
+            if (match := judge(criterion, source, component, name, self.scheme)) is not None
         ]
-        if not matches:
-            return _UNSATISFIED
-        floor = max(CONFIDENCE_RANK[m.confidence] for m in matches)
-        return _Outcome(True, tuple(matches) if criterion.vulnerable else (), floor)
 
-    def node(self, node: ConfigNode) -> _Outcome:
-        parts = [self.criterion(m) for m in node.matches] + [self.node(child) for child in node.children]
-        return _negate(_combine(node.operator, parts), node.negate)
+
+def _criterion(criterion: CpeMatch, matches_of: MatchesOf) -> _Outcome:
+    matches = matches_of(criterion)
+    if not matches:
+        return _UNSATISFIED
+    floor = max(CONFIDENCE_RANK[m.confidence] for m in matches)
+    return _Outcome(True, tuple(matches) if criterion.vulnerable else (), floor)
+
+
+def _node(node: ConfigNode, matches_of: MatchesOf) -> _Outcome:
+    parts = [_criterion(m, matches_of) for m in node.matches] + [_node(c, matches_of) for c in node.children]
+    return _negate(_combine(node.operator, parts), node.negate)
 
 
 def _combine(operator: str, parts: list[_Outcome]) -> _Outcome:

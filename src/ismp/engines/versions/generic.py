@@ -93,13 +93,13 @@ def compare_items(a: tuple[Item, ...], b: tuple[Item, ...]) -> int:
     return 0
 
 
-_tokenise_cached = lru_cache(maxsize=65536)(tokenise)
+tokenise_cached = lru_cache(maxsize=65536)(tokenise)
 
 
 def compare_generic(a: str, b: str) -> int | None:
     """-1, 0 or 1 as ``a`` sorts before, with or after ``b``; ``None`` if either is not a version."""
-    items_a = _tokenise_cached(a)
-    items_b = _tokenise_cached(b)
+    items_a = tokenise_cached(a)
+    items_b = tokenise_cached(b)
     if items_a is None or items_b is None:
         return None
     return compare_items(items_a, items_b)

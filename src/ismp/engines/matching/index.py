@@ -1,0 +1,288 @@
+"""Match many systems against many vulnerabilities at once: an index of every criterion by the product it
+names, and each distinct component judged once.
+
+:func:`~ismp.engines.matching.evaluate.evaluate` answers for one vulnerability and one system. A company
+has tens of thousands of systems sharing the same software, and NVD has more than a million criteria,
+most of them one exact version of one product. :class:`CriteriaIndex` holds the configurations of every
+vulnerability it is given and indexes each criterion (vulnerable or platform) under its (vendor, product):
+
+* criteria naming one exact version are filed under that version's *order key* (``4.3`` and ``4.3.0``
+  share one), so a component finds them with one dictionary look-up;
+* criteria with a range, ``*``, ``-`` or a wildcard version are scanned for each component of the product;
+* criteria whose vendor or product is ANY or a wildcard are scanned for every component.
+
+A component (all its identifying fields: systems with the same software share the work) is judged once
+against its candidates with the very rules of ``evaluate`` (:func:`~.evaluate.judge`), and the result is
+kept until a vulnerability naming that product changes. A system's matches are then its components'
+results grouped by vulnerability; a vulnerability whose configurations are all plain ORs takes them as
+they are, any other goes through the configuration tree (:func:`~.evaluate.evaluate_with`). The result is
+the same as calling ``evaluate`` for every vulnerability whose criteria name one of the system's products;
+a test holds the two to that.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from functools import partial
+
+from ismp.engines.cpe import ANY, CpeName, plain
+from ismp.engines.feeds.base import ConfigNode, Configuration, CpeMatch
+from ismp.engines.inventory.records import ComponentRecord
+from ismp.engines.matching.evaluate import (
+    CONFIDENCE_RANK,
+    Match,
+    component_name,
+    criterion_name,
+    evaluate_with,
+    judge,
+)
+from ismp.engines.versions.generic import PADDING, compare_items, tokenise_cached
+
+Product = tuple[str, str]  # (vendor, product), plain and lower case
+Entry = tuple[int, CpeMatch]  # (vulnerability key, criterion)
+Items = tuple[tuple[int, int, str], ...]  # a version in the generic scheme's items
+Bounds = tuple[Items | None, Items | None, Items | None, Items | None]  # start incl/excl, end incl/excl
+Scanned = tuple[int, CpeMatch, Bounds | None]  # None: no range, or one the generic items cannot decide
+Place = tuple[Product | None, object]  # where an entry is filed: (product or None for everywhere, version key)
+_SCAN = object()  # the version key of entries scanned for every component of the product
+# a component's judgements: vulnerable criteria satisfied, and platform criteria satisfied by vulnerability
+_Judged = tuple[list[tuple[int, CpeMatch, Match]], dict[int, list[tuple[CpeMatch, Match]]]]
+_NOTHING: _Judged = ([], {})
+
+
+def order_key(version: str) -> object:
+    """A key equal for versions the generic scheme orders as equal (``4.3`` = ``4.3.0`` = ``v4.3``)."""
+    items = tokenise_cached(version)
+    if items is None:
+        return version.strip().lower()
+    end = len(items)
+    while end and items[end - 1] == PADDING:
+        end -= 1
+    return items[:end]
+
+
+class CriteriaIndex:
+    """The criteria of many vulnerabilities, indexed by product; see the module's docstring."""
+
+    def __init__(self) -> None:
+        self._configurations: dict[int, tuple[Configuration, ...]] = {}
+        self._plain: dict[int, bool] = {}  # every configuration is an OR of criteria: no tree needed
+        self._exact: dict[Product, dict[object, list[Entry]]] = defaultdict(lambda: defaultdict(list))
+        self._scan: dict[Product, list[Scanned]] = defaultdict(list)
+        self._everywhere: list[Entry] = []
+        self._places: dict[int, set[Place]] = {}
+        self._judged: dict[Product, dict[ComponentRecord, _Judged]] = defaultdict(dict)
+        # a configuration tree's result for the judgements it was given (systems often share them)
+        self._trees: dict[tuple[int, frozenset[int]], list[Match]] = {}
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._configurations
+
+    def __len__(self) -> int:
+        return len(self._configurations)
+
+    def put(self, key: int, configurations: Sequence[Configuration]) -> None:
+        """Index one vulnerability's configurations, replacing what was indexed under ``key``."""
+        self.discard(key)
+        self._configurations[key] = tuple(configurations)
+        self._plain[key] = all(_plain_configuration(c) for c in configurations)
+        places = {self._file(key, m) for c in configurations for node in c.nodes for m in set(_criteria(node))}
+        self._places[key] = places
+        self._forget({product for product, _ in places})
+
+    def discard(self, key: int) -> None:
+        """Remove one vulnerability from the index (nothing happens if it is not there)."""
+        if key not in self._configurations:
+            return
+        del self._configurations[key], self._plain[key]
+        places = self._places.pop(key)
+        for product, version in places:
+            if product is None:
+                self._everywhere = [e for e in self._everywhere if e[0] != key]
+            elif version is _SCAN:
+                self._scan[product] = [e for e in self._scan.get(product, ()) if e[0] != key]
+            else:
+                self._exact[product][version] = [e for e in self._exact[product][version] if e[0] != key]
+        self._forget({product for product, _ in places})
+
+    def match(self, components: Iterable[ComponentRecord]) -> dict[int, list[Match]]:
+        """One system's matches, by vulnerability key: what ``evaluate`` gives for each vulnerability."""
+        judged = [self._judge(component) for component in components]
+        hits: dict[int, list[tuple[CpeMatch, Match]]] = defaultdict(list)
+        for vulnerable, _ in judged:
+            for key, criterion, match in vulnerable:
+                hits[key].append((criterion, match))
+        trees = {key for key in hits if not self._plain[key]}
+        if trees:  # the platform criteria these vulnerabilities' trees need
+            for _, platform in judged:
+                for key in platform.keys() & trees:
+                    hits[key].extend(platform[key])
+        found: dict[int, list[Match]] = {}
+        for key, pairs in hits.items():  # only a vulnerability with a vulnerable criterion satisfied can apply
+            if key in trees:
+                matches = self._tree(key, pairs)
+            else:
+                matches = [m for _, m in pairs]
+                if len(matches) > 1:
+                    matches = _best(matches)
+            if matches:
+                found[key] = matches
+        return found
+
+    # ---------------------------------------------------------------------------------------- inside
+
+    def _tree(self, key: int, pairs: list[tuple[CpeMatch, Match]]) -> list[Match]:
+        # The judgements are the cached objects of ``_judged``: their ids name them until it is emptied.
+        memo = (key, frozenset(id(m) for _, m in pairs))
+        found = self._trees.get(memo)
+        if found is None:
+            satisfied: dict[CpeMatch, list[Match]] = defaultdict(list)
+            for criterion, m in pairs:
+                satisfied[criterion].append(m)
+            found = self._trees[memo] = evaluate_with(self._configurations[key], partial(_satisfying, satisfied))
+        return found
+
+    def _file(self, key: int, criterion: CpeMatch) -> Place:
+        vendor, product, version = _identity(criterion.criteria)
+        if vendor is None:  # not a CPE name: it can match nothing
+            return ("", ""), _SCAN
+        if _is_pattern(vendor) or _is_pattern(product):
+            self._everywhere.append((key, criterion))
+            return None, _SCAN
+        name = (vendor, product)
+        bounded = any(
+            (
+                criterion.version_start_including,
+                criterion.version_start_excluding,
+                criterion.version_end_including,
+                criterion.version_end_excluding,
+            )
+        )
+        if bounded or version in (ANY, "-") or _is_pattern(version):
+            self._scan[name].append((key, criterion, _bounds(criterion) if bounded else None))
+            return name, _SCAN
+        place = order_key(plain(version))
+        self._exact[name][place].append((key, criterion))
+        return name, place
+
+    def _forget(self, products: set[Product | None]) -> None:
+        """Drop the judgements a change of these products' criteria makes stale."""
+        self._trees.clear()
+        if None in products:
+            self._judged.clear()
+            return
+        for product in products:
+            self._judged.pop(product, None)  # type: ignore[arg-type]
+
+    def _judge(self, component: ComponentRecord) -> _Judged:
+        """The criteria the component satisfies: the vulnerable ones, and the platform ones by vulnerability."""
+        name = component_name(component)
+        if name is None:
+            return _NOTHING
+        product = (plain(name.vendor), plain(name.product))
+        cache = self._judged[product]
+        judged = cache.get(component)
+        if judged is None:
+            vulnerable: list[tuple[int, CpeMatch, Match]] = []
+            platform: dict[int, list[tuple[CpeMatch, Match]]] = defaultdict(list)
+            for key, criterion in self._candidates(product, component, name):
+                source = criterion_name(criterion.criteria)
+                if source is None or (match := judge(criterion, source, component, name, "generic")) is None:
+                    continue
+                if criterion.vulnerable:
+                    vulnerable.append((key, criterion, match))
+                else:
+                    platform[key].append((criterion, match))
+            judged = cache[component] = (vulnerable, dict(platform))
+        return judged
+
+    def _candidates(self, product: Product, component: ComponentRecord, name: CpeName) -> list[Entry]:
+        version = plain(name.version) if name.version not in (ANY, "-") else component.version.strip()
+        items = tokenise_cached(version) if version else None
+        found = [
+            (key, criterion)
+            for key, criterion, bounds in self._scan.get(product, ())
+            if bounds is None or items is None or _inside(items, bounds)
+        ]
+        exact = self._exact.get(product)
+        if exact:
+            if items is not None:
+                found += exact.get(order_key(version), ())
+            else:  # no comparable version: every exact criterion decides for itself (a low-confidence match)
+                found += [entry for entries in exact.values() for entry in entries]
+        return found + self._everywhere
+
+
+def _bounds(criterion: CpeMatch) -> Bounds | None:
+    """The range's bounds as generic items, or None if one of them is not a version (then ``judge`` decides)."""
+    given = (
+        criterion.version_start_including,
+        criterion.version_start_excluding,
+        criterion.version_end_including,
+        criterion.version_end_excluding,
+    )
+    items = [tokenise_cached(bound) if bound else None for bound in given]
+    if any(bound and item is None for bound, item in zip(given, items, strict=True)):
+        return None
+    return items[0], items[1], items[2], items[3]
+
+
+def _inside(version: Items, bounds: Bounds) -> bool:
+    """Whether the version lies within the bounds: exactly ``in_range`` of the generic scheme."""
+    start_including, start_excluding, end_including, end_excluding = bounds
+    return not (
+        (start_including is not None and compare_items(version, start_including) < 0)
+        or (start_excluding is not None and compare_items(version, start_excluding) <= 0)
+        or (end_including is not None and compare_items(version, end_including) > 0)
+        or (end_excluding is not None and compare_items(version, end_excluding) >= 0)
+    )
+
+
+def _identity(criteria: str) -> tuple[str | None, str, str]:
+    """(vendor, product, version) of a criterion, plain and lower case; vendor None if it does not parse."""
+    if "\\" not in criteria:
+        parts = criteria.split(":")
+        if len(parts) == 13 and parts[0] == "cpe" and parts[1] == "2.3":
+            return parts[3].lower(), parts[4].lower(), parts[5].lower()
+    name = criterion_name(criteria)
+    if name is None:
+        return None, "", ""
+    return plain(name.vendor), plain(name.product), name.version
+
+
+def _is_pattern(value: str) -> bool:
+    return value == ANY or "*" in value or "?" in value
+
+
+def _criteria(node: ConfigNode) -> Iterable[CpeMatch]:
+    yield from node.matches
+    for child in node.children:
+        yield from _criteria(child)
+
+
+def _plain_configuration(configuration: Configuration) -> bool:
+    """An OR (or a single part) all the way down, nothing negated: its hits are its satisfied criteria."""
+    return (
+        not configuration.negate
+        and (configuration.operator.upper() == "OR" or len(configuration.nodes) == 1)
+        and all(_plain_node(node) for node in configuration.nodes)
+    )
+
+
+def _plain_node(node: ConfigNode) -> bool:
+    return not node.negate and not node.children and (node.operator.upper() == "OR" or len(node.matches) == 1)
+
+
+def _satisfying(satisfied: dict[CpeMatch, list[Match]], criterion: CpeMatch) -> list[Match]:
+    return satisfied.get(criterion, [])
+
+
+def _best(matches: list[Match]) -> list[Match]:
+    """Each (criterion, component) once, the most confident kept."""
+    kept: dict[tuple[str, ComponentRecord], Match] = {}
+    for match in matches:
+        key = (match.criterion, match.component)
+        if key not in kept or CONFIDENCE_RANK[match.confidence] > CONFIDENCE_RANK[kept[key].confidence]:
+            kept[key] = match
+    return list(kept.values())
