@@ -29,22 +29,27 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import msgspec
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from packageurl import PackageURL
 
 from ismp.apps.bulk import db_datetime, insert_rows, update_rows, with_defaults
 from ismp.apps.findings.choices import FindingState
 from ismp.apps.findings.models import Finding
 from ismp.apps.inventory.models import Component, System
+from ismp.apps.vulns.aliases import load_alias_table
 from ismp.apps.vulns.models import AffectedProductIndex, SourceRecord
 from ismp.engines.cpe import plain
-from ismp.engines.feeds.base import Configuration
+from ismp.engines.feeds.base import AffectedProduct, Configuration
 from ismp.engines.inventory.records import ComponentRecord
 from ismp.engines.matching import CONFIDENCE_RANK, Match, component_name
+from ismp.engines.matching.affected import Canonical, evaluate_affected
+from ismp.engines.matching.aliases import normalise
 from ismp.engines.matching.index import CriteriaIndex
 
 CHUNK = 1000  # systems per transaction
@@ -54,7 +59,10 @@ _IN = 500  # values per IN (…) list
 class _Applicability(msgspec.Struct):
     """The part of a stored VulnRecord that matching reads; everything else is skipped while decoding."""
 
+    source: str = ""
+    id: str = ""
     configurations: tuple[Configuration, ...] = ()
+    affected: tuple[AffectedProduct, ...] = ()
 
 
 _decoder = msgspec.json.Decoder(_Applicability)
@@ -118,15 +126,20 @@ def match_vulnerabilities(vuln_ids: Iterable[int], progress: Callable[[str], Non
 class _Run:
     only: set[int] | None  # the vulnerabilities to match (None: all)
     report: MatchReport
+    canonical: Canonical
     product_vulns: dict[str, set[tuple[str, int]]] = field(default_factory=dict)  # product → (vendor, vuln)
     wildcard_vulns: set[int] = field(default_factory=set)
     checked: set[int] = field(default_factory=set)  # vulnerabilities whose index entry is current
+    # affected[] statements (CVE JSON 5, OSV, Debian, JVN): name key → vulnerabilities, and each one's keys
+    named_by: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    names_of: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
 def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None]) -> MatchReport:
-    run = _Run(only, MatchReport(systems=len(ids)))
+    run = _Run(only, MatchReport(systems=len(ids)), lru_cache(maxsize=None)(load_alias_table().canonical))
     with _LOCK:
         run.wildcard_vulns = _wildcard_vulns(only)
+        _learn_statements(run)
         for start in range(0, len(ids), CHUNK):
             with transaction.atomic():
                 _match_chunk(ids[start : start + CHUNK], run)
@@ -135,31 +148,79 @@ def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None])
 
 
 def _match_chunk(ids: list[int], run: _Run) -> None:
-    components, component_pks = _components(ids)
+    components, component_pks, keys = _components(ids, run.canonical)
     products = {record: _product(record) for records in components.values() for record in records}
     _learn_products({product for _, product in products.values()} - run.product_vulns.keys(), run)
+    names = {record: _names(record, run.canonical) for record in products}
     candidates: dict[int, set[int]] = {}
+    stated: dict[int, set[int]] = {}  # per system, the vulnerabilities whose affected[] names its software
     for system_id, records in components.items():
         vulns = set(run.wildcard_vulns)
         for record in records:
             vendor, product = products[record]
             vulns.update(vuln for named, vuln in run.product_vulns.get(product, ()) if named == vendor)
-        candidates[system_id] = vulns
-        run.report.candidates += len(vulns)
+        stated[system_id] = {v for record in records for name in names[record] for v in run.named_by.get(name, ())}
+        candidates[system_id] = vulns | stated[system_id]
+        run.report.candidates += len(candidates[system_id])
     _refresh({v for vulns in candidates.values() for v in vulns} - run.checked)
     run.checked.update(v for vulns in candidates.values() for v in vulns)
     found: dict[tuple[int, int, str], Match] = {}
+    cleared: dict[tuple[int, int, str], str] = {}
+
+    def keep(where: tuple[int, int, str], match: Match) -> None:
+        kept = found.get(where)
+        if kept is None or CONFIDENCE_RANK[match.confidence] > CONFIDENCE_RANK[kept.confidence]:
+            found[where] = match
+
     for system_id, records in components.items():
         wanted = candidates[system_id]
         for vuln_id, matches in _INDEX.match(records).items():
-            if vuln_id not in wanted:
-                continue
-            for match in matches:
-                where = (system_id, vuln_id, match.component.key)
-                kept = found.get(where)
-                if kept is None or CONFIDENCE_RANK[match.confidence] > CONFIDENCE_RANK[kept.confidence]:
-                    found[where] = match
-    _apply(ids, run.only, found, component_pks, run.report)
+            if vuln_id in wanted:
+                for match in matches:
+                    keep((system_id, vuln_id, keys[match.component]), match)
+        for vuln_id in stated[system_id]:
+            concerned = [r for r in records if names[r] & run.names_of[vuln_id]]
+            for source, advisory, affected in _STATEMENTS.get(vuln_id, ()):
+                result = evaluate_affected(
+                    affected, concerned, source=source, advisory=advisory, canonical=run.canonical
+                )
+                for match in result.matches:
+                    keep((system_id, vuln_id, keys[match.component]), match)
+                for record in concerned:
+                    if record.key in result.cleared:
+                        cleared[(system_id, vuln_id, keys[record])] = result.cleared[record.key]
+    for where in cleared.keys() & found.keys():  # a distribution's fixed version beats the upstream range
+        del found[where]
+    _apply(ids, run.only, found, cleared, component_pks, run.report)
+
+
+def _names(record: ComponentRecord, canonical: Canonical) -> frozenset[str]:
+    """Keys under which affected[] statements may name this component: its product (alias-resolved and
+    as written) and its package name. Generous on purpose: ``evaluate_affected`` decides."""
+    pairs = [_product(record), (record.vendor, record.product)]
+    if record.purl:
+        try:
+            package = PackageURL.from_string(record.purl)
+        except ValueError:
+            package = None
+        if package is not None:
+            pairs += [(package.namespace or "", package.name), ("", str(package.qualifiers.get("upstream", "")))]
+    return frozenset(key for vendor, product in pairs if product for key in _keys(vendor, product, canonical))
+
+
+def _keys(vendor: str, product: str, canonical: Canonical) -> tuple[str, ...]:
+    return tuple(k for k in (canonical(vendor, product)[1], normalise(product)) if k)
+
+
+def _learn_statements(run: _Run) -> None:
+    """Which vulnerabilities have affected[] statements (any source but NVD), under which name keys."""
+    rows = AffectedProductIndex.objects.exclude(source="nvd")
+    if run.only is not None:
+        rows = rows.filter(vulnerability_id__in=run.only)
+    for vuln_id, vendor, product in rows.values_list("vulnerability_id", "vendor", "product").iterator(5000):
+        for key in _keys(vendor, product, run.canonical):
+            run.named_by[key].add(vuln_id)
+            run.names_of[vuln_id].add(key)
 
 
 def _product(record: ComponentRecord) -> tuple[str, str]:
@@ -170,12 +231,19 @@ def _product(record: ComponentRecord) -> tuple[str, str]:
     return plain(name.vendor).lower(), plain(name.product).lower()
 
 
-def _components(ids: list[int]) -> tuple[dict[int, list[ComponentRecord]], dict[tuple[int, str], int]]:
+def _components(
+    ids: list[int], canonical: Canonical
+) -> tuple[dict[int, list[ComponentRecord]], dict[tuple[int, str], int], dict[ComponentRecord, str]]:
     """The systems' components as the engine's records (one record per distinct identity, shared by the
-    systems that have it) and each component's primary key by (system, key)."""
+    systems that have it), each component's primary key by (system, key), and each record's stored key.
+
+    A component registered by name only (no CPE) whose vendor and product are a known alias is matched
+    under NVD's names (the stored component keeps its own)."""
     components: dict[int, list[ComponentRecord]] = defaultdict(list)
     component_pks: dict[tuple[int, str], int] = {}
     records: dict[tuple[str, ...], ComponentRecord] = {}
+    keys: dict[ComponentRecord, str] = {}
+    table = load_alias_table()
     quote = connection.ops.quote_name
     columns = ", ".join(
         quote(c) for c in ("id", "system_id", "key", "cpe", "purl", "part", "vendor", "product", "version")
@@ -190,10 +258,14 @@ def _components(ids: list[int]) -> tuple[dict[int, list[ComponentRecord]], dict[
             identity = (cpe, purl, part, vendor, product, version)
             record = records.get(identity)
             if record is None:
-                record = records[identity] = ComponentRecord(0, *identity)
+                known = None if cpe or not product else table.lookup(vendor, product)
+                if known is not None:
+                    vendor, product = known
+                record = records[identity] = ComponentRecord(0, cpe, purl, part, vendor, product, version)
+                keys[record] = key
             components[system_id].append(record)
             component_pks[(system_id, key)] = pk
-    return components, component_pks
+    return components, component_pks, keys
 
 
 def _learn_products(products: set[str], run: _Run) -> None:
@@ -232,6 +304,8 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
 
 _INDEX = CriteriaIndex()
 _SIGNATURES: dict[int, frozenset[tuple[int, str]]] = {}  # vulnerability → its source records (id, digest)
+# vulnerability → each source record's affected[] statements: (source, record id, statements)
+_STATEMENTS: dict[int, list[tuple[str, str, tuple[AffectedProduct, ...]]]] = {}
 _LOCK = threading.Lock()  # one run at a time per process uses the index
 
 
@@ -246,13 +320,20 @@ def _refresh(vuln_ids: set[int]) -> None:
             current[vuln_id].add((record_id, digest))
     stale = [v for v in vuln_ids if _SIGNATURES.get(v) != frozenset(current.get(v, ()))]
     configurations: dict[int, list[Configuration]] = defaultdict(list)
+    statements: dict[int, list[tuple[str, str, tuple[AffectedProduct, ...]]]] = defaultdict(list)
     for chunk in _chunks(sorted(stale)):
         for vuln_id, data in through.objects.filter(vulnerability_id__in=chunk).values_list(
             "vulnerability_id", "sourcerecord__data"
         ):
-            configurations[vuln_id].extend(_decoder.decode(data).configurations)
+            record = _decoder.decode(data)
+            configurations[vuln_id].extend(record.configurations)
+            if record.affected:
+                statements[vuln_id].append((record.source, record.id, record.affected))
     for vuln_id in stale:
         _INDEX.put(vuln_id, configurations.get(vuln_id, []))
+        _STATEMENTS.pop(vuln_id, None)
+        if vuln_id in statements:
+            _STATEMENTS[vuln_id] = statements[vuln_id]
         _SIGNATURES[vuln_id] = frozenset(current.get(vuln_id, ()))
 
 
@@ -265,6 +346,7 @@ def _apply(
     ids: list[int],
     only: set[int] | None,
     found: dict[tuple[int, int, str], Match],
+    cleared: dict[tuple[int, int, str], str],
     component_pks: dict[tuple[int, str], int],
     report: MatchReport,
 ) -> None:
@@ -309,11 +391,12 @@ def _apply(
     for where, (pk, state, _) in current.items():
         if where in found or state != FindingState.OPEN:
             continue
-        reason = (
-            "no longer matched: the applicability no longer covers this component"
-            if (where[0], where[2]) in present
-            else "the component was removed or its version changed"
-        )
+        if where in cleared:
+            reason = f"not affected: {cleared[where]}"
+        elif (where[0], where[2]) in present:
+            reason = "no longer matched: the applicability no longer covers this component"
+        else:
+            reason = "the component was removed or its version changed"
         close.append((FindingState.CLOSED, reason, now, pk))
         report.findings_closed += 1
     columns = ("system_id", "vulnerability_id", "component_key", *_COLUMNS, "state", "closed_reason")
