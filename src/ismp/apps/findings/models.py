@@ -67,3 +67,13 @@ class Finding(models.Model):
     def needs_confirmation(self) -> bool:
         """A low-confidence match the CSIRT has not confirmed: only the CSIRT's queue shows it."""
         return self.confidence == Confidence.LOW and self.confirmed_at is None
+
+
+class MatchState(models.Model):
+    """How far incremental matching has read the feeds' change events (one row)."""
+
+    last_event = models.BigIntegerField(default=0)  # the id of the last ChangeEvent matched
+    matched_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"matched up to change event {self.last_event}"

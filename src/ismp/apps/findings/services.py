@@ -40,10 +40,11 @@ from packageurl import PackageURL
 
 from ismp.apps.bulk import db_datetime, insert_rows, update_rows, with_defaults
 from ismp.apps.findings.choices import FindingState
-from ismp.apps.findings.models import Finding
+from ismp.apps.findings.models import Finding, MatchState
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.vulns.aliases import load_alias_table
-from ismp.apps.vulns.models import AffectedProductIndex, SourceRecord
+from ismp.apps.vulns.models import AffectedProductIndex, ChangeEvent, SourceRecord, Vulnerability
+from ismp.apps.vulns.signals import MATCHING_KINDS
 from ismp.engines.cpe import plain
 from ismp.engines.feeds.base import AffectedProduct, Configuration
 from ismp.engines.inventory.records import ComponentRecord
@@ -117,6 +118,30 @@ def match_vulnerabilities(vuln_ids: Iterable[int], progress: Callable[[str], Non
             ).values_list("system_id", flat=True)
         )
     return _run(sorted(ids), wanted, progress)
+
+
+FULL_MATCH_ABOVE = 20_000  # changed vulnerabilities beyond which one full match is cheaper
+
+
+def match_pending_changes(progress: Callable[[str], None] = _silent) -> MatchReport:
+    """Match the vulnerabilities of every change event since the last run (``MatchState``), then move the
+    mark. Interrupted, the next run matches the same events again: matching is idempotent."""
+    state = MatchState.objects.first() or MatchState.objects.create()
+    last = ChangeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    names = set(
+        ChangeEvent.objects.filter(pk__gt=state.last_event, pk__lte=last, kind__in=MATCHING_KINDS).values_list(
+            "vuln_id", flat=True
+        )
+    )
+    if len(names) > FULL_MATCH_ABOVE:
+        report = match_systems(progress=progress)
+    else:
+        pks: set[int] = set()
+        for chunk in _chunks(sorted(names)):
+            pks.update(Vulnerability.objects.filter(vuln_id__in=chunk).values_list("pk", flat=True))
+        report = match_vulnerabilities(pks, progress)
+    MatchState.objects.filter(pk=state.pk).update(last_event=last, matched_at=timezone.now())
+    return report
 
 
 # ------------------------------------------------------------------------------------------ the run

@@ -33,6 +33,7 @@ from ismp.apps.inventory.services import (
     Snapshot,
     component_snapshot,
     initial_administrators,
+    software_changed,
     system_snapshot,
 )
 from ismp.engines.inventory.ledger import read_ledger
@@ -381,9 +382,11 @@ def sync_components(actor: Actor, wanted: dict[int, list[ComponentRecord]], sour
             elif (system_id, rec.key) not in created:
                 created[(system_id, rec.key)] = rec
     stale = [pk for pk, comp_source in have.values() if comp_source == source and pk not in keep]
+    stale_systems = {system_id for (system_id, _), (pk, s) in have.items() if s == source and pk not in keep}
     _delete_components(actor, stale)
     _insert_components(actor, created, source, now)
     _mark_seen(system_ids, source, [pk for (_, _), (pk, s) in have.items() if pk in keep and s != source], now)
+    software_changed(sorted({system_id for system_id, _ in created} | stale_systems))
     report.components_created += len(created)
     report.components_deleted += len(stale)
     report.components_unchanged += len(keep)

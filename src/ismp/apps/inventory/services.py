@@ -15,6 +15,7 @@ from ismp.apps.audit.services import Actor, entry, record, record_many, snapshot
 from ismp.apps.inventory.choices import ComponentSource
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import can_change_system, can_create_system
+from ismp.apps.inventory.signals import components_changed
 from ismp.engines.inventory.component import make_component
 from ismp.errors import Forbidden, InputError
 
@@ -160,6 +161,7 @@ def save_component(
         before,
         component_snapshot(component),
     )
+    software_changed([system.pk])
     return component
 
 
@@ -183,3 +185,10 @@ def delete_component(actor: Actor, component: Component) -> None:
     _check_can_change(actor, component.system)
     record(actor, AuditAction.DELETE, component, component_snapshot(component), None)
     component.delete()
+    software_changed([component.system_id])
+
+
+def software_changed(system_ids: list[int]) -> None:
+    """Tell the rest of ISMP (matching) once the current transaction commits."""
+    if system_ids:
+        transaction.on_commit(lambda: components_changed.send(sender=None, system_ids=system_ids))

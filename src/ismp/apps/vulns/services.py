@@ -46,6 +46,7 @@ from ismp.apps.vulns.models import (
     Vulnerability,
 )
 from ismp.apps.vulns.parsing import Encoded, Item, encode, parsed_files
+from ismp.apps.vulns.signals import MATCHING_KINDS, applicability_changed
 from ismp.engines.cpe import CpeSyntaxError, parse_cpe, plain
 from ismp.engines.feeds.base import EpssScore as EpssRecord
 from ismp.engines.feeds.base import ExploitRecord, UpdateContext, VulnRecord
@@ -284,6 +285,8 @@ def _link_and_merge(
     _index_products(touched, pks, wanted, vuln_pks)
     events = _vuln_events(touched, pks, old_records, merged, before, vuln_pks, now)
     report.events += insert_rows(ChangeEvent, ("at", "vuln_id", "kind", "source", "details"), events)
+    if any(kind in MATCHING_KINDS for _, _, kind, _, _ in events):
+        transaction.on_commit(lambda: applicability_changed.send(sender=None))
     ssvc = [
         ExploitRecord(
             source=EvidenceSource.SSVC,

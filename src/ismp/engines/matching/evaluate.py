@@ -10,9 +10,9 @@ what is inside it is what the configuration excludes.
 Confidence of a reported :class:`Match`:
 
 * ``high``   the component's version lies within the criterion's explicit bounds, or equals its version;
-* ``medium`` the component has a version but the criterion is version ANY (``*``) or NA (``-``) without
-  bounds — every version matches, the classic false positive; or the component leaves an attribute the
-  criterion names unknown (``*``), e.g. ``update``;
+* ``medium`` the component has a version (NA ``-`` included) but the criterion is version ANY (``*``) or NA
+  (``-``) without bounds — every version matches, the classic false positive; or the component leaves an
+  attribute the criterion names unknown (``*``), e.g. ``update`` or ``part``;
 * ``low``    the component has no version, or its version cannot be compared with the bounds (the
   version engine returned None). Such matches are reported — never dropped and never ``high`` — so that a
   person confirms them.
@@ -32,12 +32,21 @@ from typing import Literal
 from ismp.engines.cpe import ANY, ATTRIBUTES, NA, CpeName, CpeSyntaxError, parse_cpe, plain
 from ismp.engines.feeds.base import ConfigNode, Configuration, CpeMatch
 from ismp.engines.inventory.records import ComponentRecord
-from ismp.engines.matching.names import MATCHING, Relation, compare_attribute, has_wildcard, quote
+from ismp.engines.matching.names import (
+    MATCHING,
+    VENDOR_FORMATS,
+    Relation,
+    canonical_name,
+    compare_attribute,
+    has_wildcard,
+    joined_version,
+    quote,
+)
 
 Confidence = Literal["high", "medium", "low"]
 CONFIDENCE_RANK: dict[Confidence, int] = {"low": 0, "medium": 1, "high": 2}  # how sure, comparable
 _BY_RANK: tuple[Confidence, ...] = ("low", "medium", "high")
-_IDENTIFYING = ("part", "vendor", "product")
+_IDENTIFYING = ("vendor", "product")  # part may be unknown: a ledger row often has no part
 _NAME_ATTRIBUTES = tuple(a for a in ATTRIBUTES if a != "version")
 _WILDCARD_REASON = (
     "the criterion's version is {version} without bounds: it matches every version of the product, "
@@ -94,7 +103,7 @@ def evaluate_with(configurations: Sequence[Configuration], matches_of: MatchesOf
 def match_criterion(criterion: CpeMatch, component: ComponentRecord, *, scheme: str = "generic") -> Match | None:
     """Whether one component satisfies one criterion (vulnerable or not), as a :class:`Match`, else None."""
     source = criterion_name(criterion.criteria)
-    target = component_name(component)
+    target = matching_name(component)
     if source is None or target is None:
         return None
     return judge(criterion, source, component, target, scheme)
@@ -116,6 +125,28 @@ def component_name(component: ComponentRecord) -> CpeName | None:
         product=quote(component.product.replace(" ", "_")),
         version=quote(component.version) if component.version.strip() else ANY,
     )
+
+
+def matching_name(component: ComponentRecord) -> CpeName | None:
+    """The component's name as criteria are compared with it: :func:`component_name` with the version column
+    standing in for a CPE version ANY, in :func:`~.names.canonical_name`'s spelling (``8.5R1.14`` → version
+    ``8.5`` update ``r1.14``). ``component_name`` keeps the name as written, for other statements (affected[])."""
+    return _read(component)[0]
+
+
+@lru_cache(maxsize=65536)
+def _read(component: ComponentRecord) -> tuple[CpeName | None, str]:
+    """The matching name, and how a vendor-format version was read (empty if it was not split)."""
+    name = component_name(component)
+    if name is None:
+        return None, ""
+    if name.version == ANY and component.version.strip():
+        name = replace(name, version=quote(component.version))
+    read = canonical_name(name)
+    if read.version == name.version:
+        return read, ""
+    form = VENDOR_FORMATS[(name.vendor, name.product)]
+    return read, f"{form.name} version {plain(name.version)} read as {plain(read.version)} update {plain(read.update)}"
 
 
 # --------------------------------------------------------------------------------------- one criterion
@@ -156,15 +187,16 @@ def _judge_version(
 ) -> Match | None:
     from ismp.engines.versions import compare, in_range
 
-    label = f"(component {component.cpe or target.formatted()})"
     version = _version(component, target)
     bounds = _bounds(criterion)
     where = criterion.criteria
 
     def make(confidence: Confidence, reason: str, evidence: str) -> Match:
-        return Match(where, component, confidence, reason, f"{where} {evidence} {label}")
+        return Match(where, component, confidence, reason, f"{where} {evidence} {_label(component, target)}")
 
     if bounds:
+        if source.update == ANY and target.update != ANY and (joined := joined_version(target)) is not None:
+            version = joined  # the criterion does not name the update: its bounds are the vendor's whole version
         text = ", ".join(f"{key} {value}" for key, value in bounds)
         if not version:
             return make("low", f"the component has no version; the range {text} cannot be checked", f"{text} ∋ ?")
@@ -191,6 +223,8 @@ def _judge_version(
             return make("high", "the platform is present (the criterion asks for any version)", "is present")
         if source.version == NA and target.version == NA:
             return make("high", "criterion and component both have version - (not applicable)", "= -")
+        if not version and target.version == NA and source.version == ANY:
+            version = "- (NA)"  # stated, not unknown: the unbounded wildcard case
         if not version:
             return make("low", "the component has no version and the criterion gives none", "(any version)")
         shown = "* (ANY)" if source.version == ANY else "- (NA)"
@@ -219,6 +253,13 @@ def _version(component: ComponentRecord, target: CpeName) -> str:
     return component.version.strip()
 
 
+@lru_cache(maxsize=65536)
+def _label(component: ComponentRecord, target: CpeName) -> str:
+    shown = component.cpe or target.formatted()
+    note = _read(component)[1]
+    return f"(component {shown}, {note})" if note else f"(component {shown})"
+
+
 def _bounds(criterion: CpeMatch) -> list[tuple[str, str]]:
     pairs = (
         ("versionStartIncluding", criterion.version_start_including),
@@ -237,8 +278,9 @@ def _concrete(name: CpeName) -> bool:
 
 @lru_cache(maxsize=65536)
 def criterion_name(criteria: str) -> CpeName | None:
+    """The criterion's name in :func:`~.names.canonical_name`'s spelling, or None if it is not a CPE name."""
     try:
-        return parse_cpe(criteria)
+        return canonical_name(parse_cpe(criteria))
     except CpeSyntaxError:
         return None
 
@@ -264,7 +306,7 @@ class _System:
         self.named: list[tuple[ComponentRecord, CpeName]] = []
         self.by_product: dict[tuple[str, str], list[tuple[ComponentRecord, CpeName]]] = defaultdict(list)
         for component in components:
-            name = component_name(component)
+            name = matching_name(component)
             if name is None:
                 continue
             self.named.append((component, name))

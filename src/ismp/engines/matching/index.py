@@ -32,11 +32,12 @@ from ismp.engines.inventory.records import ComponentRecord
 from ismp.engines.matching.evaluate import (
     CONFIDENCE_RANK,
     Match,
-    component_name,
     criterion_name,
     evaluate_with,
     judge,
+    matching_name,
 )
+from ismp.engines.matching.names import VENDOR_FORMATS, joined_version
 from ismp.engines.versions.generic import PADDING, compare_items, tokenise_cached
 
 Product = tuple[str, str]  # (vendor, product), plain and lower case
@@ -177,7 +178,7 @@ class CriteriaIndex:
 
     def _judge(self, component: ComponentRecord) -> _Judged:
         """The criteria the component satisfies: the vulnerable ones, and the platform ones by vulnerability."""
-        name = component_name(component)
+        name = matching_name(component)
         if name is None:
             return _NOTHING
         product = (plain(name.vendor), plain(name.product))
@@ -200,10 +201,16 @@ class CriteriaIndex:
     def _candidates(self, product: Product, component: ComponentRecord, name: CpeName) -> list[Entry]:
         version = plain(name.version) if name.version not in (ANY, "-") else component.version.strip()
         items = tokenise_cached(version) if version else None
+        # a criterion that leaves the update ANY compares its bounds with the vendor's whole version (judge)
+        joined = joined_version(name)
+        whole = tokenise_cached(joined) if joined else None
         found = [
             (key, criterion)
             for key, criterion, bounds in self._scan.get(product, ())
-            if bounds is None or items is None or _inside(items, bounds)
+            if bounds is None
+            or items is None
+            or _inside(items, bounds)
+            or (joined is not None and (whole is None or _inside(whole, bounds)))
         ]
         exact = self._exact.get(product)
         if exact:
@@ -244,7 +251,9 @@ def _identity(criteria: str) -> tuple[str | None, str, str]:
     if "\\" not in criteria:
         parts = criteria.split(":")
         if len(parts) == 13 and parts[0] == "cpe" and parts[1] == "2.3":
-            return parts[3].lower(), parts[4].lower(), parts[5].lower()
+            vendor, product = parts[3].lower(), parts[4].lower()
+            if (vendor, product) not in VENDOR_FORMATS:  # else the version may be split: the long way
+                return vendor, product, parts[5].lower()
     name = criterion_name(criteria)
     if name is None:
         return None, "", ""

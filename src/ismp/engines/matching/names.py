@@ -9,12 +9,19 @@ The criterion matches the name when every attribute relation is SUPERSET or EQUA
 "CPE_SUPERSET or CPE_EQUAL"). :func:`criterion_matches` applies that to every attribute but ``version``,
 which the evaluator judges itself because NVD puts the version range in separate bounds and writes ``*``
 or ``-`` in the criterion's version.
+
+Before comparing, criteria and components are put in one spelling (:func:`canonical_name`): an ``update``
+keeps no separator between a word and its number (``update_45`` = ``update45``), and for the products whose
+vendor writes version and update as one string (Java ``1.7.0_45``, Junos ``8.5R1.14``) the version is split
+into NVD's version + update (``1.7.0`` ``update45``, ``8.5`` ``r1.14``) when the update is not given.
 """
 
 from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ismp.engines.cpe import ANY, ATTRIBUTES, NA, CpeName, plain
@@ -119,3 +126,98 @@ def _pattern(value: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(char))
     return re.compile("".join(out), re.DOTALL)
+
+
+# ------------------------------------------------------------------------- one spelling of version and update
+
+_WORD_NUMBER_SEPARATOR = re.compile(r"(?<=[a-z])[_.\-](?=[0-9])")
+
+
+def canonical_update(value: str) -> str:
+    """An ``update`` value in one spelling: a ``_``, ``-`` or ``.`` between a word and its number is dropped
+    (``update_45`` = ``update45``, ``beta-2`` = ``beta2``, ``dev.5`` = ``dev5``); NVD uses both spellings."""
+    if len(value) < 2 or ("_" not in value and "-" not in value and "." not in value):
+        return value
+    return _WORD_NUMBER_SEPARATOR.sub("", value)
+
+
+@dataclass(frozen=True, slots=True)
+class VendorFormat:
+    """A vendor's way of writing version and update as one string, for products whose NVD names split them.
+
+    ``split(version)`` gives (version, update) in NVD's spelling, or None when the version is not in this
+    format; ``join(version, update)`` writes them back the vendor's way (for comparing with range bounds, which
+    NVD writes the vendor's way), or None when the update is not one of this format's."""
+
+    name: str
+    split: Callable[[str], tuple[str, str] | None]
+    join: Callable[[str, str], str | None]
+
+
+# Java as ``java -version`` prints it (1.7.0_45, 1.5.0_11-b03) or Oracle's short form (7u45 = 1.7.0 update 45).
+_JAVA = re.compile(r"([0-9]+(?:\.[0-9]+)*)(?:_|u)([0-9]+)(?:-b([0-9]+))?")
+# Junos releases: 8.5R1.14, 12.2R8-S2, 15.1F6-S4, 12.1X46-D10 (NVD: 8.5 r1.14, 12.2 r8-s2, 12.1x46 d10).
+_JUNOS = re.compile(r"([0-9]+\.[0-9]+(?:x[0-9]+)?)-?([a-wyz][0-9][0-9a-z.\-]*)")
+
+
+def _split_java(version: str) -> tuple[str, str] | None:
+    match = _JAVA.fullmatch(version)
+    if match is None:
+        return None
+    base, number, build = match.groups()
+    if base.isdigit() and int(base) <= 8:  # 7u45: Java 7 is 1.7.0
+        base = f"1.{base}.0"
+    return base, f"update{int(number)}" + (f"_b{build}" if build else "")
+
+
+def _join_java(version: str, update: str) -> str | None:
+    if not (update.startswith("update") and update[6:7].isdigit()):
+        return None
+    return f"{version}_{update[6:]}"
+
+
+def _split_junos(version: str) -> tuple[str, str] | None:
+    match = _JUNOS.fullmatch(version)
+    return None if match is None else (match[1], match[2])
+
+
+def _join_junos(version: str, update: str) -> str | None:
+    return version + update if update[:1].isalpha() and update[1:2].isdigit() else None
+
+
+JAVA = VendorFormat("Java", _split_java, _join_java)
+JUNOS = VendorFormat("Junos", _split_junos, _join_junos)
+# (vendor, product) as NVD names them → the format. Only products whose NVD criteria name the update apart:
+# where NVD keeps the vendor's joined form in the version (ScreenOS 6.2.0r18, Cisco IOS 15.0(1)m), both
+# sides already agree and nothing is split.
+VENDOR_FORMATS: dict[tuple[str, str], VendorFormat] = {
+    **{(vendor, product): JAVA for vendor in ("oracle", "sun") for product in ("jre", "jdk", "openjdk")},
+    ("sun", "sdk"): JAVA,
+    ("sun", "j2se"): JAVA,
+    ("juniper", "junos"): JUNOS,
+}
+
+
+def canonical_name(name: CpeName) -> CpeName:
+    """The name in the spelling criteria and components are compared in: the update in one spelling, and a
+    version in its vendor's format split into version + update when the update is ANY (see VENDOR_FORMATS)."""
+    version, update = name.version, name.update
+    if update == ANY and (form := VENDOR_FORMATS.get((name.vendor, name.product))) is not None:
+        split = form.split(version)
+        if split is not None:
+            version, update = split
+    update = canonical_update(update)
+    if (version, update) == (name.version, name.update):
+        return name
+    return replace(name, version=version, update=update)
+
+
+def joined_version(name: CpeName) -> str | None:
+    """The version as its vendor writes it with the update (``1.7.0_45``, ``8.5r1.14``), plain; None when the
+    product has no vendor format or the name's version or update is not one of it."""
+    if name.update in (ANY, NA) or name.version in (ANY, NA):
+        return None
+    form = VENDOR_FORMATS.get((name.vendor, name.product))
+    if form is None:
+        return None
+    return form.join(plain(name.version), plain(name.update))
