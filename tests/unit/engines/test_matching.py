@@ -12,7 +12,18 @@ from ismp.engines.cpe import parse_cpe
 from ismp.engines.feeds.base import ConfigNode, Configuration, CpeMatch, VulnRecord
 from ismp.engines.feeds.nvd import NvdAdapter
 from ismp.engines.inventory.records import ComponentRecord
-from ismp.engines.matching import Match, Relation, compare_attribute, evaluate, match_criterion, name_relation
+from ismp.engines.matching import (
+    Match,
+    Relation,
+    compare_attribute,
+    component_name,
+    evaluate,
+    match_criterion,
+    name_relation,
+)
+from ismp.engines.matching.evaluate import matching_name
+from ismp.engines.matching.index import CriteriaIndex
+from ismp.engines.matching.names import canonical_update
 
 WANTED = {"CVE-2014-6271", "CVE-2014-0160", "CVE-2017-5638", "CVE-2017-0015", "CVE-2017-0143"}
 
@@ -324,3 +335,232 @@ def test_unknown_update_in_component_is_medium(nvd: dict[str, VulnRecord]) -> No
     assert "update unknown" in match.reason
     [exact] = matches_for(nvd["CVE-2014-6271"], component("cpe:2.3:o:oracle:linux:5:-:*:*:*:*:*:*"))
     assert exact.confidence == "high"
+
+
+# ------------------------------------------------ vendor formats, update spellings, NA, unknown part
+
+JUNOS_8_5_R1_14 = CpeMatch("cpe:2.3:o:juniper:junos:8.5:r1.14:*:*:*:*:*:*")
+JRE_7_UPDATE_45 = CpeMatch("cpe:2.3:a:oracle:jre:1.7.0:update45:*:*:*:*:*:*")
+
+
+def row(vendor: str, product: str, version: str, part: str = "a") -> ComponentRecord:
+    return ComponentRecord(line=1, part=part, vendor=vendor, product=product, version=version)
+
+
+@pytest.mark.parametrize(
+    "junos",
+    [
+        row("juniper", "junos", "8.5R1.14", part="o"),
+        component("cpe:2.3:o:juniper:junos:8.5r1.14:*:*:*:*:*:*:*"),
+        ComponentRecord(line=1, cpe="cpe:2.3:o:juniper:junos:*:*:*:*:*:*:*:*", version="8.5R1.14"),
+        component("cpe:2.3:o:juniper:junos:8.5:r1.14:*:*:*:*:*:*"),
+    ],
+)
+def test_junos_release_8_5R1_14_is_nvd_version_8_5_update_r1_14(junos: ComponentRecord) -> None:
+    match = match_criterion(JUNOS_8_5_R1_14, junos)
+    assert match is not None and match.confidence == "high"
+    if junos.version or "8.5r1.14" in junos.cpe:  # written the Juniper way: the evidence says how it was read
+        assert "Junos 8.5r1.14 read as version 8.5, update r1.14" in match.evidence
+
+
+@pytest.mark.parametrize(
+    ("version", "criterion"),
+    [
+        ("8.5R3", "cpe:2.3:o:juniper:junos:8.5:r1.14:*:*:*:*:*:*"),  # another release
+        ("9.0R1.14", "cpe:2.3:o:juniper:junos:8.5:r1.14:*:*:*:*:*:*"),
+        ("12.2R8", "cpe:2.3:o:juniper:junos:12.2:r8-s2:*:*:*:*:*:*"),  # S2 is a later service release
+    ],
+)
+def test_junos_other_release_is_not_affected(version: str, criterion: str) -> None:
+    assert match_criterion(CpeMatch(criterion), row("juniper", "junos", version, part="o")) is None
+
+
+@pytest.mark.parametrize(
+    ("version", "criterion"),
+    [
+        ("12.2R8-S2", "cpe:2.3:o:juniper:junos:12.2:r8-s2:*:*:*:*:*:*"),  # service release
+        ("12.1X46-D10", "cpe:2.3:o:juniper:junos:12.1x46:d10:*:*:*:*:*:*"),  # X release: x46 is in NVD's version
+        ("15.1F6-S4", "cpe:2.3:o:juniper:junos:15.1:f6-s4:*:*:*:*:*:*"),  # feature release
+    ],
+)
+def test_junos_service_feature_and_x_releases_split_as_nvd_names_them(version: str, criterion: str) -> None:
+    match = match_criterion(CpeMatch(criterion), row("juniper", "junos", version, part="o"))
+    assert match is not None and match.confidence == "high"
+
+
+@pytest.mark.parametrize(
+    "jre",
+    [
+        row("oracle", "jre", "1.7.0_45"),  # java -version
+        row("oracle", "jre", "7u45"),  # Oracle's short form: Java 7 is 1.7.0
+        component("cpe:2.3:a:oracle:jre:1.7.0_45:*:*:*:*:*:*:*"),
+        component("cpe:2.3:a:oracle:jre:1.7.0:update_45:*:*:*:*:*:*"),
+    ],
+)
+def test_java_1_7_0_45_is_nvd_jre_1_7_0_update45(jre: ComponentRecord) -> None:
+    match = match_criterion(JRE_7_UPDATE_45, jre)
+    assert match is not None and match.confidence == "high"
+    assert match_criterion(CpeMatch("cpe:2.3:a:oracle:jre:1.7.0:update_45:*:*:*:*:*:*"), jre) is not None
+
+
+def test_java_other_update_or_build_is_not_update_45() -> None:
+    assert match_criterion(JRE_7_UPDATE_45, row("oracle", "jre", "1.7.0_51")) is None
+    assert match_criterion(JRE_7_UPDATE_45, row("oracle", "jre", "1.7.0")) is not None  # update unknown
+    built = CpeMatch("cpe:2.3:a:oracle:jre:1.7.0:update25_b35:*:*:*:*:*:*")
+    assert match_criterion(built, row("oracle", "jre", "1.7.0_25-b35")) is not None
+
+
+@pytest.mark.parametrize(
+    ("version", "affected"),
+    [("1.4.2_10", True), ("1.4.2_14", True), ("1.4.2_20", False), ("1.4.2", True), ("1.5.0_01", False)],
+)
+def test_java_range_bounds_compare_the_whole_java_version(version: str, affected: bool) -> None:
+    # NVD writes Java ranges the vendor's way (sun:jre:* versionEndIncluding 1.4.2_14, CVE-2008-1187):
+    # the split version 1.4.2 alone would put 1.4.2_20 inside
+    ranged = CpeMatch("cpe:2.3:a:sun:jre:*:*:*:*:*:*:*:*", version_end_including="1.4.2_14")
+    for jre in (row("sun", "jre", version), component(f"cpe:2.3:a:sun:jre:{version}:*:*:*:*:*:*:*")):
+        match = match_criterion(ranged, jre)
+        assert (match is not None) is affected
+        assert match is None or match.confidence == "high"
+    written_by_nvd = component("cpe:2.3:a:sun:jre:1.4.2:update_20:*:*:*:*:*:*")
+    assert match_criterion(ranged, written_by_nvd) is None
+
+
+def test_java_range_with_the_update_named_compares_the_version_alone() -> None:
+    # CVE-2013-1500 writes "1.5.0 update 45 and earlier" as jre:*:update45 versionEndIncluding 1.5.0
+    ranged = CpeMatch("cpe:2.3:a:oracle:jre:*:update45:*:*:*:*:*:*", version_end_including="1.5.0")
+    match = match_criterion(ranged, row("oracle", "jre", "1.5.0_45"))
+    assert match is not None and match.confidence == "high"
+    assert match_criterion(ranged, row("oracle", "jre", "1.6.0_45")) is None
+
+
+def test_nvd_java_version_with_its_update_joined_matches_both_spellings() -> None:
+    joined = CpeMatch("cpe:2.3:a:sun:jre:1.4.2_25:*:*:*:*:*:*:*")  # CVE-2010-0843 writes it so
+    for jre in (
+        row("sun", "jre", "1.4.2_25"),
+        component("cpe:2.3:a:sun:jre:1.4.2_25:*:*:*:*:*:*:*"),
+        component("cpe:2.3:a:sun:jre:1.4.2:update25:*:*:*:*:*:*"),
+    ):
+        match = match_criterion(joined, jre)
+        assert match is not None and match.confidence == "high"
+    assert match_criterion(joined, row("sun", "jre", "1.4.2_24")) is None
+
+
+@pytest.mark.parametrize(
+    ("criterion", "version"),
+    [
+        ("cpe:2.3:a:perl:perl:5.003_92:*:*:*:*:*:*:*", "5.003_92"),  # no vendor format: compared as written
+        ("cpe:2.3:o:juniper:screenos:6.2.0r18:*:*:*:*:*:*:*", "6.2.0r18"),  # NVD keeps ScreenOS joined
+    ],
+)
+def test_products_without_a_vendor_format_are_not_split(criterion: str, version: str) -> None:
+    part, vendor, product = criterion.split(":")[2:5]
+    match = match_criterion(CpeMatch(criterion), row(vendor, product, version, part))
+    assert match is not None and match.confidence == "high"
+    assert "read as" not in match.evidence
+    assert matching_name(row(vendor, product, version, part)) == parse_cpe(criterion)
+
+
+def test_component_name_keeps_the_vendor_version_as_written() -> None:
+    # affected[] ranges (CVE JSON 5, OSV) compare the vendor's whole version: only matching splits it
+    name = component_name(row("juniper", "junos", "8.5R1.14", part="o"))
+    assert name is not None and (name.version, name.update) == ("8.5r1.14", "*")
+    read = matching_name(row("juniper", "junos", "8.5R1.14", part="o"))
+    assert read is not None and (read.version, read.update) == ("8.5", "r1.14")
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("update_45", "update45"),
+        ("update45", "update45"),
+        ("beta-2", "beta2"),
+        ("dev.5", "dev5"),
+        ("r1.14", "r1.14"),  # between numbers: kept
+        ("r8-s2", "r8-s2"),
+        ("update9_b32", "update9_b32"),
+        ("-", "-"),
+        ("*", "*"),
+    ],
+)
+def test_update_spellings_drop_the_separator_between_word_and_number(written: str, canonical: str) -> None:
+    assert canonical_update(written) == canonical
+
+
+def test_update_45_and_update45_are_the_same_update() -> None:
+    underscore = component("cpe:2.3:a:oracle:jre:1.7.0:update_45:*:*:*:*:*:*")
+    match = match_criterion(JRE_7_UPDATE_45, underscore)
+    assert match is not None and match.confidence == "high"
+    spelled = CpeMatch("cpe:2.3:a:sun:jre:1.6.0:update_1:*:*:*:*:*:*")
+    assert match_criterion(spelled, component("cpe:2.3:a:sun:jre:1.6.0:update1:*:*:*:*:*:*")) is not None
+    beta = CpeMatch("cpe:2.3:a:mozilla:seamonkey:2.0:beta_2:*:*:*:*:*:*")
+    assert match_criterion(beta, component("cpe:2.3:a:mozilla:seamonkey:2.0:beta2:*:*:*:*:*:*")) is not None
+
+
+def test_na_version_against_unbounded_any_is_the_wildcard_case_medium() -> None:
+    # windows_xp:*:sp3 (CVE-2010-1891) against NVD's own XP SP3 name, version - (NA, stated)
+    criterion = CpeMatch("cpe:2.3:o:microsoft:windows_xp:*:sp3:*:*:*:*:*:*")
+    match = match_criterion(criterion, component("cpe:2.3:o:microsoft:windows_xp:-:sp3:*:*:*:*:*:*"))
+    assert match is not None and match.confidence == "medium"
+    assert "no version" not in match.reason and "false positive" in match.reason
+    unknown = match_criterion(criterion, component("cpe:2.3:o:microsoft:windows_xp:*:sp3:*:*:*:*:*:*"))
+    assert unknown is not None and unknown.confidence == "low"  # ANY is still "no version"
+    na = match_criterion(CpeMatch("cpe:2.3:a:microsoft:edge:-:*:*:*:*:*:*:*"), app("microsoft", "edge", "-"))
+    assert na is not None and na.confidence == "high"  # - against - stays high
+
+
+def test_row_without_part_matches_capped_at_medium_naming_the_part(nvd: dict[str, VulnRecord]) -> None:
+    no_part = ComponentRecord(line=1, vendor="openssl", product="openssl", version="1.0.1f")
+    [match] = matches_for(nvd["CVE-2014-0160"], no_part)
+    assert match.criterion == "cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*"
+    assert match.confidence == "medium"
+    assert "part unknown (*) where the criterion requires a" in match.reason
+    assert matches_for(nvd["CVE-2014-6271"], row("gnu", "bash", "4.3", part="o")) == []  # a stated part decides
+    assert matches_for(nvd["CVE-2014-0160"], ComponentRecord(line=1, vendor="openssl", product="openssl")) != []
+
+
+VENDOR_FORMAT_CRITERIA = (
+    JUNOS_8_5_R1_14,
+    CpeMatch("cpe:2.3:o:juniper:junos:12.1x46:d10:*:*:*:*:*:*"),
+    JRE_7_UPDATE_45,
+    CpeMatch("cpe:2.3:a:sun:jre:1.4.2_25:*:*:*:*:*:*:*"),
+    CpeMatch("cpe:2.3:a:sun:jre:*:*:*:*:*:*:*:*", version_end_including="1.4.2_14"),
+    CpeMatch("cpe:2.3:a:oracle:jre:*:update45:*:*:*:*:*:*", version_end_including="1.5.0"),
+    CpeMatch("cpe:2.3:o:microsoft:windows_xp:*:sp3:*:*:*:*:*:*"),
+    CpeMatch("cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*", version_end_excluding="1.0.1g"),
+)
+
+
+@pytest.mark.parametrize(
+    "system",
+    [
+        [row("juniper", "junos", "8.5R1.14", part="o"), row("juniper", "junos", "12.1X46-D10", part="o")],
+        [row("oracle", "jre", "1.7.0_45"), row("oracle", "jre", "1.5.0_45"), row("sun", "jre", "1.4.2_25")],
+        [
+            row("sun", "jre", "1.4.2_10"),
+            row("sun", "jre", "1.4.2_20"),
+            component("cpe:2.3:a:sun:jre:1.4.2:update20:*:*:*:*:*:*"),
+        ],
+        [
+            component("cpe:2.3:o:microsoft:windows_xp:-:sp3:*:*:*:*:*:*"),
+            ComponentRecord(line=1, vendor="openssl", product="openssl", version="1.0.1f"),
+        ],
+    ],
+)
+def test_index_sees_the_same_names_as_evaluate(system: list[ComponentRecord]) -> None:
+    configurations = {
+        i: [Configuration(nodes=(ConfigNode(matches=(c,)),))] for i, c in enumerate(VENDOR_FORMAT_CRITERIA)
+    }
+    index = CriteriaIndex()
+    for key, configs in configurations.items():
+        index.put(key, configs)
+    got = {
+        key: {(m.criterion, m.component, m.confidence, m.evidence) for m in ms}
+        for key, ms in index.match(system).items()
+    }
+    expected = {
+        key: {(m.criterion, m.component, m.confidence, m.evidence) for m in evaluate(configs, system)}
+        for key, configs in configurations.items()
+    }
+    assert got == {key: found for key, found in expected.items() if found}
+    assert got  # every system matches something: the comparison means something

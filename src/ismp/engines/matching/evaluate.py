@@ -146,7 +146,7 @@ def _read(component: ComponentRecord) -> tuple[CpeName | None, str]:
     if read.version == name.version:
         return read, ""
     form = VENDOR_FORMATS[(name.vendor, name.product)]
-    return read, f"{form.name} version {plain(name.version)} read as {plain(read.version)} update {plain(read.update)}"
+    return read, f"{form.name} {plain(name.version)} read as version {plain(read.version)}, update {plain(read.update)}"
 
 
 # --------------------------------------------------------------------------------------- one criterion
