@@ -98,34 +98,38 @@ def fmt(times: list[float]) -> str:
 def make_inventory(systems: int, per_system: int, outdated: float) -> int:
     """Systems and components written straight into the tables (the import is benchmarked elsewhere).
 
-    Each system has ``per_system`` products drawn from the real concrete-version CPE names of NVD
-    2014–2017 (a product listed with more versions is drawn more often: widely used software is widely
-    deployed). A share ``outdated`` of them runs one of the versions NVD lists; the others run a release
-    after every listed version (the listed highest + ``.99``), as a patched estate does."""
+    Components are drawn, as in the inventory import benchmark, from the real concrete-version CPE names of
+    NVD 2014–2017 (``real_cpe_names``). A share ``outdated`` of them keeps the listed version; the others
+    run a release after every version and range bound NVD 2002–2017 gives for that product (the highest
+    + ``.99``), as a patched estate does — still matched where NVD's data says every later version is
+    affected (open-ended ranges, criteria naming every version)."""
     from django.db import transaction
     from django.utils import timezone
 
     from ismp.apps.accounts.models import Organisation
     from ismp.apps.bulk import db_datetime, insert_rows, with_defaults
+    from ismp.apps.findings.services import _decoder
     from ismp.apps.inventory.models import Component, System
-    from ismp.engines.cpe import parse_cpe, plain
+    from ismp.apps.vulns.models import SourceRecord
     from ismp.engines.versions import compare
 
+    highest: dict[tuple[str, str, str], str] = {}
+    for data in SourceRecord.objects.values_list("data", flat=True).iterator(chunk_size=2000):
+        for configuration in _decoder.decode(data).configurations:
+            stack = list(configuration.nodes)
+            while stack:
+                node = stack.pop()
+                stack.extend(node.children)
+                for m in node.matches:
+                    parts = m.criteria.split(":")
+                    product = (parts[2], parts[3], parts[4])
+                    for version in (parts[5], m.version_end_including, m.version_end_excluding):
+                        if version and version not in ("*", "-"):
+                            top = highest.get(product)
+                            if top is None or (compare(version, top) or 0) > 0:
+                                highest[product] = version
+    names = real_cpe_names()
     rng = random.Random(4)
-    releases: dict[tuple[str, ...], list[str]] = {}
-    for cpe in real_cpe_names():
-        parts = cpe.split(":")
-        releases.setdefault(tuple(parts[:5]), []).append(cpe)
-    products = list(releases)
-    weights = [len(releases[p]) for p in products]
-    current = {}
-    for product, names in releases.items():
-        newest = names[0].split(":")[5]
-        for name in names[1:]:
-            version = name.split(":")[5]
-            if (compare(version, newest) or 0) > 0:
-                newest = version
-        current[product] = ":".join((*product, f"{newest}.99", *names[0].split(":")[6:]))
     now = db_datetime(timezone.now())
     with transaction.atomic():
         company = Organisation.objects.create(code="BENCH", name="ベンチ株式会社", kind="company")
@@ -140,15 +144,12 @@ def make_inventory(systems: int, per_system: int, outdated: float) -> int:
         ids = list(System.objects.order_by("pk").values_list("pk", flat=True))
         rows = []
         for system_id in ids:
-            chosen: set[tuple[str, ...]] = set()
-            while len(chosen) < per_system:
-                chosen.update(rng.choices(products, weights, k=per_system - len(chosen)))
-            for product in chosen:
-                cpe = rng.choice(releases[product]) if rng.random() < outdated else current[product]
-                name = parse_cpe(cpe)
-                rows.append(
-                    (system_id, cpe, cpe, name.part, plain(name.vendor), plain(name.product), plain(name.version))
-                )
+            for cpe in rng.sample(names, per_system):
+                parts = cpe.split(":")
+                if rng.random() >= outdated:
+                    parts[5] = highest.get((parts[2], parts[3], parts[4]), parts[5]) + ".99"
+                    cpe = ":".join(parts)
+                rows.append((system_id, cpe, cpe, parts[2], parts[3], parts[4], parts[5]))
         columns = ("system_id", "key", "cpe", "part", "vendor", "product", "version")
         return insert_rows(Component, *with_defaults(Component, columns, rows))
 

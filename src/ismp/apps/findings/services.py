@@ -53,7 +53,7 @@ from ismp.engines.matching.affected import Canonical, evaluate_affected
 from ismp.engines.matching.aliases import normalise
 from ismp.engines.matching.index import CriteriaIndex
 
-CHUNK = 1000  # systems per transaction
+CHUNK = 250  # systems per transaction (bounds the memory a full match needs)
 _IN = 500  # values per IN (…) list
 
 
@@ -152,7 +152,7 @@ class _Run:
     only: set[int] | None  # the vulnerabilities to match (None: all)
     report: MatchReport
     canonical: Canonical
-    product_vulns: dict[str, set[tuple[str, int]]] = field(default_factory=dict)  # product → (vendor, vuln)
+    product_vulns: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # (vendor, product) → vulns
     wildcard_vulns: set[int] = field(default_factory=set)
     checked: set[int] = field(default_factory=set)  # vulnerabilities whose index entry is current
     # affected[] statements (CVE JSON 5, OSV, Debian, JVN): name key → vulnerabilities, and each one's keys
@@ -174,21 +174,18 @@ def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None])
 
 def _match_chunk(ids: list[int], run: _Run) -> None:
     components, component_pks, keys = _components(ids, run.canonical)
-    products = {record: _product(record) for records in components.values() for record in records}
-    _learn_products({product for _, product in products.values()} - run.product_vulns.keys(), run)
-    names = {record: _names(record, run.canonical) for record in products}
-    candidates: dict[int, set[int]] = {}
+    products = {_product(record) for records in components.values() for record in records}
+    _learn_products(products - run.product_vulns.keys(), run)
+    names = {record: _names(record, run.canonical) for records in components.values() for record in records}
     stated: dict[int, set[int]] = {}  # per system, the vulnerabilities whose affected[] names its software
-    for system_id, records in components.items():
-        vulns = set(run.wildcard_vulns)
-        for record in records:
-            vendor, product = products[record]
-            vulns.update(vuln for named, vuln in run.product_vulns.get(product, ()) if named == vendor)
-        stated[system_id] = {v for record in records for name in names[record] for v in run.named_by.get(name, ())}
-        candidates[system_id] = vulns | stated[system_id]
-        run.report.candidates += len(candidates[system_id])
-    _refresh({v for vulns in candidates.values() for v in vulns} - run.checked)
-    run.checked.update(v for vulns in candidates.values() for v in vulns)
+    if run.named_by:
+        for system_id, records in components.items():
+            stated[system_id] = {v for r in records for name in names[r] for v in run.named_by.get(name, ())}
+    # the chunk's candidates: every vulnerability that names one of its products (or any product)
+    candidates = set(run.wildcard_vulns).union(*(run.product_vulns[p] for p in products), *stated.values())
+    run.report.candidates += len(candidates)
+    _refresh(candidates - run.checked)
+    run.checked |= candidates
     found: dict[tuple[int, int, str], Match] = {}
     cleared: dict[tuple[int, int, str], str] = {}
 
@@ -198,12 +195,11 @@ def _match_chunk(ids: list[int], run: _Run) -> None:
             found[where] = match
 
     for system_id, records in components.items():
-        wanted = candidates[system_id]
         for vuln_id, matches in _INDEX.match(records).items():
-            if vuln_id in wanted:
+            if vuln_id in candidates:  # the index may hold what another database said: only checked ones count
                 for match in matches:
                     keep((system_id, vuln_id, keys[match.component]), match)
-        for vuln_id in stated[system_id]:
+        for vuln_id in stated.get(system_id, ()):
             concerned = [r for r in records if names[r] & run.names_of[vuln_id]]
             for source, advisory, affected in _STATEMENTS.get(vuln_id, ()):
                 result = evaluate_affected(
@@ -293,18 +289,19 @@ def _components(
     return components, component_pks, keys
 
 
-def _learn_products(products: set[str], run: _Run) -> None:
-    """Which vulnerabilities name each product (any vendor); the chunk's systems pick theirs by vendor."""
-    for product in products:
-        run.product_vulns[product] = set()
+def _learn_products(products: set[tuple[str, str]], run: _Run) -> None:
+    """Which vulnerabilities name each (vendor, product)."""
+    for pair in products:
+        run.product_vulns[pair] = set()
     rows = AffectedProductIndex.objects.all()
     if run.only is not None:
         rows = rows.filter(vulnerability_id__in=run.only)
-    for chunk in _chunks(sorted(products)):
-        for vuln_id, vendor, product in rows.filter(product__in=chunk).values_list(
+    for chunk in _chunks(sorted({name for _, name in products})):
+        for vuln_id, vendor, name in rows.filter(product__in=chunk).values_list(
             "vulnerability_id", "vendor", "product"
         ):
-            run.product_vulns[product].add((vendor, vuln_id))
+            if (vendor, name) in run.product_vulns:
+                run.product_vulns[(vendor, name)].add(vuln_id)
 
 
 def _wildcard_vulns(only: set[int] | None) -> set[int]:
