@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ISMP_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
 
 
-def fresh_environment(database_url: str | None) -> Path:
-    """Point ISMP at a new data directory (and database) before Django starts."""
-    data_dir = Path(tempfile.mkdtemp(prefix="ismp-bench-"))
+def fresh_environment(database_url: str | None, data_dir: Path | None = None) -> Path:
+    """Point ISMP at a data directory (a new one unless given) and database before Django starts."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ismp-bench-"))
     os.environ["ISMP_DATA_DIR"] = str(data_dir)
     os.environ["ISMP_TASKS_BACKEND"] = "immediate"
     os.environ.setdefault("ISMP_MAX_IMPORT_MB", "2048")

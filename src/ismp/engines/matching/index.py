@@ -23,8 +23,8 @@ a test holds the two to that.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from functools import partial
+from collections.abc import Container, Iterable, Sequence
+from functools import lru_cache, partial
 
 from ismp.engines.cpe import ANY, CpeName, plain
 from ismp.engines.feeds.base import ConfigNode, Configuration, CpeMatch
@@ -107,13 +107,17 @@ class CriteriaIndex:
                 self._exact[product][version] = [e for e in self._exact[product][version] if e[0] != key]
         self._forget({product for product, _ in places})
 
-    def match(self, components: Iterable[ComponentRecord]) -> dict[int, list[Match]]:
-        """One system's matches, by vulnerability key: what ``evaluate`` gives for each vulnerability."""
+    def match(
+        self, components: Iterable[ComponentRecord], only: Container[int] | None = None
+    ) -> dict[int, list[Match]]:
+        """One system's matches, by vulnerability key: what ``evaluate`` gives for each vulnerability (of
+        ``only``, when given)."""
         judged = [self._judge(component) for component in components]
         hits: dict[int, list[tuple[CpeMatch, Match]]] = defaultdict(list)
         for vulnerable, _ in judged:
             for key, criterion, match in vulnerable:
-                hits[key].append((criterion, match))
+                if only is None or key in only:
+                    hits[key].append((criterion, match))
         trees = {key for key in hits if not self._plain[key]}
         if trees:  # the platform criteria these vulnerabilities' trees need
             for _, platform in judged:
@@ -145,26 +149,19 @@ class CriteriaIndex:
         return found
 
     def _file(self, key: int, criterion: CpeMatch) -> Place:
-        vendor, product, version = _identity(criterion.criteria)
-        if vendor is None:  # not a CPE name: it can match nothing
-            return ("", ""), _SCAN
-        if _is_pattern(vendor) or _is_pattern(product):
+        name, place = _filing(criterion.criteria)
+        if name is None:
             self._everywhere.append((key, criterion))
-            return None, _SCAN
-        name = (vendor, product)
-        bounded = any(
-            (
-                criterion.version_start_including,
-                criterion.version_start_excluding,
-                criterion.version_end_including,
-                criterion.version_end_excluding,
-            )
-        )
-        if bounded or version in (ANY, "-") or _is_pattern(version):
-            self._scan[name].append((key, criterion, _bounds(criterion) if bounded else None))
+        elif (
+            place is _SCAN
+            or criterion.version_end_excluding
+            or criterion.version_end_including
+            or (criterion.version_start_including or criterion.version_start_excluding)
+        ):
+            self._scan[name].append((key, criterion, _bounds(criterion)))
             return name, _SCAN
-        place = order_key(plain(version))
-        self._exact[name][place].append((key, criterion))
+        else:
+            self._exact[name][place].append((key, criterion))
         return name, place
 
     def _forget(self, products: set[Product | None]) -> None:
@@ -244,6 +241,21 @@ def _inside(version: Items, bounds: Bounds) -> bool:
         or (end_including is not None and compare_items(version, end_including) > 0)
         or (end_excluding is not None and compare_items(version, end_excluding) >= 0)
     )
+
+
+@lru_cache(maxsize=1 << 18)
+def _filing(criteria: str) -> Place:
+    """Where a criterion without bounds is filed: (product, version key), or _SCAN for ``*``/``-``/pattern
+    versions; (None, _SCAN) when vendor or product is a pattern; an empty product when it is not a name.
+    The same criterion text recurs across thousands of CVEs: cached."""
+    vendor, product, version = _identity(criteria)
+    if vendor is None:  # not a CPE name: it can match nothing
+        return ("", ""), _SCAN
+    if _is_pattern(vendor) or _is_pattern(product):
+        return None, _SCAN
+    if version in (ANY, "-") or _is_pattern(version):
+        return (vendor, product), _SCAN
+    return (vendor, product), order_key(plain(version))
 
 
 def _identity(criteria: str) -> tuple[str | None, str, str]:
