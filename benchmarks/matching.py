@@ -48,6 +48,9 @@ def main() -> None:
     from ismp.apps.vulns.services import import_feed
 
     first, last = (int(y) for y in args.years.split("-"))
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)  # a reused database gets new migrations
     if not args.data_dir or not _has_feeds():
         reset_database()
         feeds = [SHARED / "vuln" / "nvd" / "feeds-1.1" / f"nvdcve-1.1-{y}.json.gz" for y in range(first, last + 1)]

@@ -35,7 +35,7 @@ from typing import Any
 
 import msgspec
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from packageurl import PackageURL
 
@@ -201,8 +201,10 @@ def _match_chunk(ids: list[int], run: _Run) -> None:
     cleared: dict[tuple[int, int, str], str] = {}
 
     def keep(where: tuple[int, int, str], match: Match) -> None:
+        """The most confident match; among equals the first criterion in text order, so that a re-match
+        keeps the same evidence whatever order the matches came in."""
         kept = found.get(where)
-        if kept is None or CONFIDENCE_RANK[match.confidence] > CONFIDENCE_RANK[kept.confidence]:
+        if kept is None or _better(match, kept):
             found[where] = match
 
     for system_id, records in components.items():
@@ -227,6 +229,13 @@ def _match_chunk(ids: list[int], run: _Run) -> None:
     run.report.seconds_matching += matched - read
     _apply(ids, run.only, found, cleared, component_pks, run.report)
     run.report.seconds_writing += time.perf_counter() - matched
+
+
+def _better(match: Match, kept: Match) -> bool:
+    mine, theirs = CONFIDENCE_RANK[match.confidence], CONFIDENCE_RANK[kept.confidence]
+    if mine != theirs:
+        return mine > theirs
+    return (match.criterion, match.evidence) < (kept.criterion, kept.evidence)
 
 
 def _names(record: ComponentRecord, canonical: Canonical) -> frozenset[str]:
@@ -264,7 +273,8 @@ _FACTS = _Facts(stamp=())
 
 def _facts(canonical: Canonical, table: object) -> _Facts:
     global _FACTS
-    stamp = (*AffectedProductIndex.objects.aggregate(n=Count("pk"), last=Max("pk")).values(), id(table))
+    # a change of a record replaces its index rows: the last id moves
+    stamp = (AffectedProductIndex.objects.aggregate(last=Max("pk"))["last"], id(table))
     if _FACTS.stamp == stamp:
         return _FACTS
     facts = _Facts(stamp)
@@ -354,7 +364,7 @@ _INDEX = CriteriaIndex()
 _SIGNATURES: dict[int, frozenset[tuple[int, str]]] = {}  # vulnerability → its source records (id, digest)
 # vulnerability → each source record's affected[] statements: (source, record id, statements)
 _STATEMENTS: dict[int, list[tuple[str, str, tuple[AffectedProduct, ...]]]] = {}
-_STAMP: tuple[Any, ...] = ()  # the source records' count, last id and last import time at the last refresh
+_STAMP: tuple[Any, ...] = ()  # the source records' last id and last import time at the last refresh
 _VERIFIED: set[int] = set()  # vulnerabilities whose entry was checked against the records since then
 _LOCK = threading.Lock()  # one run at a time per process uses the index
 
@@ -375,9 +385,9 @@ def _refresh(vuln_ids: set[int]) -> None:
     """Bring the index's entries for these vulnerabilities in line with their stored source records.
 
     An entry is checked by its records' ids and digests once; it stays verified while no source record is
-    added, changed or removed (the stamp: their count, last id and last import time)."""
+    added or changed (the stamp: their last id and last import time; feeds never delete a record)."""
     global _STAMP
-    stamp = tuple(SourceRecord.objects.aggregate(n=Count("pk"), last=Max("pk"), at=Max("imported_at")).values())
+    stamp = tuple(SourceRecord.objects.aggregate(last=Max("pk"), at=Max("imported_at")).values())  # both indexed
     if stamp != _STAMP:
         _VERIFIED.clear()
         _STAMP = stamp

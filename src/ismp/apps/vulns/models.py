@@ -77,7 +77,7 @@ class SourceRecord(models.Model):
     modified = models.DateTimeField(_("modified"), null=True)
     digest = models.CharField(max_length=32)
     data = models.TextField(_("record"))  # the VulnRecord as JSON (msgspec), configurations included
-    imported_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(default=timezone.now, db_index=True)  # matching checks the latest
     vulnerabilities = models.ManyToManyField(Vulnerability, related_name="source_records")
 
     class Meta:
