@@ -80,6 +80,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"Demo company: {summary.company} — {summary.organisations} organisations, {summary.systems} systems, "
         f"{summary.components} components{' (already loaded)' if summary.already_loaded else ''}."
     )
+    v = summary.vulns
+    print(
+        f"Vulnerabilities: {v.vulnerabilities:,}, {v.kev} of them in CISA KEV"
+        f"{'' if v.imported else ' (already loaded)'}. "
+        f"Findings: {v.findings_open:,} open ({v.needs_confirmation} need the CSIRT's confirmation), "
+        f"{v.not_affected} not affected."
+    )
     print("Demo logins (password for all: " + DEMO_PASSWORD + "):")
     for username, role in summary.logins:
         print(f"  {username:<16} {role}")

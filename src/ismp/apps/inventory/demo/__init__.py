@@ -1,6 +1,7 @@
-"""The demo company: a fictional enterprise whose software is real (CPE names from the NVD feeds).
+"""The demo company: a fictional enterprise whose software is real (CPE names from the NVD feeds), with the
+real vulnerability records that concern it (``feeds/``) and the findings they give.
 
-``load_demo()`` is idempotent: a second call finds the company and changes nothing.
+``load_demo()`` is idempotent: a second call finds the company and the records, and changes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ismp.apps.accounts.models import Organisation, User
 from ismp.apps.accounts.services import create_user
 from ismp.apps.audit.services import Actor
 from ismp.apps.inventory.choices import ComponentSource
+from ismp.apps.inventory.demo.vulnerabilities import VulnSummary, load_vulnerabilities
 from ismp.apps.inventory.importing import ImportReport, sync_components
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.services import save_system
@@ -33,6 +35,7 @@ class DemoSummary:
     systems: int
     components: int
     already_loaded: bool
+    vulns: VulnSummary
     logins: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -48,6 +51,7 @@ def load_demo() -> DemoSummary:
     loaded = Organisation.objects.filter(code=root).exists()
     if not loaded:
         _load(doc)
+    vulns = load_vulnerabilities(new_company=not loaded)
     logins = [(u["username"], u["role"]) for u in doc["users"]]
     return DemoSummary(
         company=doc["company"],
@@ -55,6 +59,7 @@ def load_demo() -> DemoSummary:
         systems=System.objects.count(),
         components=Component.objects.count(),
         already_loaded=loaded,
+        vulns=vulns,
         logins=logins,
     )
 
