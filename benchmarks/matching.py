@@ -139,23 +139,19 @@ def make_inventory(systems: int, per_system: int, outdated: float) -> int:
     from ismp.apps.findings.services import _decoder
     from ismp.apps.inventory.models import Component, System
     from ismp.apps.vulns.models import SourceRecord
+    from ismp.engines.feeds.base import all_criteria
     from ismp.engines.versions import compare
 
     highest: dict[tuple[str, str, str], str] = {}
     for data in SourceRecord.objects.values_list("data", flat=True).iterator(chunk_size=2000):
-        for configuration in _decoder.decode(data).configurations:
-            stack = list(configuration.nodes)
-            while stack:
-                node = stack.pop()
-                stack.extend(node.children)
-                for m in node.matches:
-                    parts = m.criteria.split(":")
-                    product = (parts[2], parts[3], parts[4])
-                    for version in (parts[5], m.version_end_including, m.version_end_excluding):
-                        if version and version not in ("*", "-"):
-                            top = highest.get(product)
-                            if top is None or (compare(version, top) or 0) > 0:
-                                highest[product] = version
+        for m in all_criteria(_decoder.decode(data).configurations):
+            parts = m.criteria.split(":")
+            product = (parts[2], parts[3], parts[4])
+            for version in (parts[5], m.version_end_including, m.version_end_excluding):
+                if version and version not in ("*", "-"):
+                    top = highest.get(product)
+                    if top is None or (compare(version, top) or 0) > 0:
+                        highest[product] = version
     names = real_cpe_names()
     rng = random.Random(4)
     now = db_datetime(timezone.now())
@@ -241,6 +237,7 @@ def baseline(sample: int, total: int, ismp_seconds: float) -> None:
     from ismp.apps.findings.services import _decoder
     from ismp.apps.inventory.models import Component
     from ismp.apps.vulns.models import SourceRecord
+    from ismp.engines.feeds.base import all_criteria
     from ismp.engines.versions import in_range
 
     with transaction.atomic(), connection.cursor() as cursor:
@@ -252,25 +249,20 @@ def baseline(sample: int, total: int, ismp_seconds: float) -> None:
         )
         rows = []
         for cve, data in SourceRecord.objects.values_list("source_id", "data").iterator(chunk_size=2000):
-            for configuration in _decoder.decode(data).configurations:
-                stack = list(configuration.nodes)
-                while stack:
-                    node = stack.pop()
-                    stack.extend(node.children)
-                    for m in node.matches:
-                        parts = m.criteria.split(":")
-                        rows.append(
-                            (
-                                cve,
-                                parts[3],
-                                parts[4],
-                                parts[5],
-                                m.version_start_including,
-                                m.version_start_excluding,
-                                m.version_end_including,
-                                m.version_end_excluding,
-                            )
-                        )
+            for m in all_criteria(_decoder.decode(data).configurations):
+                parts = m.criteria.split(":")
+                rows.append(
+                    (
+                        cve,
+                        parts[3],
+                        parts[4],
+                        parts[5],
+                        m.version_start_including,
+                        m.version_start_excluding,
+                        m.version_end_including,
+                        m.version_end_excluding,
+                    )
+                )
         cursor.executemany("INSERT INTO bench_cve_range VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
         cursor.execute("CREATE INDEX bench_cve_range_vp ON bench_cve_range (vendor, product)")
     picked = list(Component.objects.order_by("?").values_list("vendor", "product", "version")[:sample])

@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from ismp.apps.vulns.parsing import Encoded, Item, encode, parsed_files
 from ismp.apps.vulns.signals import MATCHING_KINDS, applicability_changed
 from ismp.engines.cpe import CpeSyntaxError, parse_cpe, plain
 from ismp.engines.feeds.base import EpssScore as EpssRecord
-from ismp.engines.feeds.base import ExploitRecord, UpdateContext, VulnRecord
+from ismp.engines.feeds.base import ExploitRecord, UpdateContext, VulnRecord, all_criteria
 from ismp.engines.feeds.merge import MergedVulnerability, merge, vulnerability_ids
 from ismp.engines.feeds.registry import online_registry, registry
 from ismp.errors import FeedUnavailable, Forbidden, InputError, IsmpError
@@ -358,7 +358,7 @@ def _summaries(pks: list[int]) -> dict[int, tuple[float | None, int, bool]]:
 def products(record: VulnRecord) -> set[tuple[str, str]]:
     """(vendor, product) pairs a record's applicability names: CPE criteria and affected products."""
     found: set[tuple[str, str]] = set()
-    cpes = [m.criteria for c in record.configurations for n in _nodes(c.nodes) for m in n.matches]
+    cpes = [m.criteria for m in all_criteria(record.configurations)]
     cpes += [cpe for a in record.affected for cpe in a.cpes]
     for text in cpes:
         try:
@@ -370,14 +370,6 @@ def products(record: VulnRecord) -> set[tuple[str, str]]:
         if affected.product or affected.package_name:
             found.add((affected.vendor.lower()[:200], (affected.product or affected.package_name).lower()[:200]))
     return found
-
-
-def _nodes(nodes: Iterable[Any]) -> Iterator[Any]:
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
-        yield node
 
 
 def _index_products(

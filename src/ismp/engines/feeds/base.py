@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -64,6 +64,15 @@ class Configuration:
     operator: str = "OR"
     negate: bool = False
     nodes: tuple[ConfigNode, ...] = ()
+
+
+def all_criteria(configurations: Iterable[Configuration]) -> Iterator[CpeMatch]:
+    """Every criterion of the configurations, nodes and child nodes alike (vulnerable or platform)."""
+    stack = [node for configuration in configurations for node in configuration.nodes]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        yield from node.matches
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from collections.abc import Container, Iterable, Sequence
 from functools import lru_cache, partial
 
 from ismp.engines.cpe import ANY, CpeName, plain
-from ismp.engines.feeds.base import ConfigNode, Configuration, CpeMatch
+from ismp.engines.feeds.base import ConfigNode, Configuration, CpeMatch, all_criteria
 from ismp.engines.inventory.records import ComponentRecord
 from ismp.engines.matching.evaluate import (
     CONFIDENCE_RANK,
@@ -88,7 +88,7 @@ class CriteriaIndex:
         self.discard(key)
         self._configurations[key] = tuple(configurations)
         self._plain[key] = all(_plain_configuration(c) for c in configurations)
-        places = {self._file(key, m) for c in configurations for node in c.nodes for m in set(_criteria(node))}
+        places = {self._file(key, m) for m in set(all_criteria(configurations))}
         self._places[key] = places
         self._forget({product for product, _ in places})
 
@@ -274,12 +274,6 @@ def _identity(criteria: str) -> tuple[str | None, str, str]:
 
 def _is_pattern(value: str) -> bool:
     return value == ANY or "*" in value or "?" in value
-
-
-def _criteria(node: ConfigNode) -> Iterable[CpeMatch]:
-    yield from node.matches
-    for child in node.children:
-        yield from _criteria(child)
 
 
 def _plain_configuration(configuration: Configuration) -> bool:
