@@ -51,8 +51,8 @@ from ismp.engines.feeds.base import AffectedProduct, Configuration
 from ismp.engines.inventory.records import ComponentRecord
 from ismp.engines.matching import CONFIDENCE_RANK, Match, component_name
 from ismp.engines.matching.affected import Canonical, evaluate_affected
-from ismp.engines.matching.aliases import normalise
-from ismp.engines.matching.index import CriteriaIndex
+from ismp.engines.matching.aliases import AliasTable, normalise
+from ismp.engines.matching.index import CriteriaIndex, is_pattern
 
 CHUNK = 250  # systems per transaction (bounds the memory a full match needs)
 _IN = 500  # values per IN (…) list
@@ -114,7 +114,7 @@ def match_vulnerabilities(vuln_ids: Iterable[int], progress: Callable[[str], Non
     ids: set[int] = set(
         Finding.objects.filter(vulnerability_id__in=wanted, state=FindingState.OPEN).values_list("system_id", flat=True)
     )
-    if any(_is_pattern(v) or _is_pattern(p) for v, p in names):
+    if any(is_pattern(v) or is_pattern(p) for v, p in names):
         ids.update(System.objects.values_list("pk", flat=True))
     for chunk in _chunks(sorted(names)):
         ids.update(
@@ -156,7 +156,8 @@ def match_pending_changes(progress: Callable[[str], None] = _silent) -> MatchRep
 class _Run:
     only: set[int] | None  # the vulnerabilities to match (None: all)
     report: MatchReport
-    canonical: Canonical
+    aliases: AliasTable
+    canonical: Canonical  # the aliases' comparison key, cached for the run
     product_vulns: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # (vendor, product) → vulns
     wildcard_vulns: set[int] = field(default_factory=set)
     checked: set[int] = field(default_factory=set)  # vulnerabilities whose index entry is current
@@ -167,7 +168,7 @@ class _Run:
 
 def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None]) -> MatchReport:
     table = load_alias_table()
-    run = _Run(only, MatchReport(systems=len(ids)), lru_cache(maxsize=None)(table.canonical))
+    run = _Run(only, MatchReport(systems=len(ids)), table, lru_cache(maxsize=None)(table.canonical))
     with _LOCK:
         facts = _facts(run.canonical, table)
         run.wildcard_vulns = facts.wildcard if only is None else facts.wildcard & only
@@ -181,7 +182,7 @@ def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None])
 
 def _match_chunk(ids: list[int], run: _Run) -> None:
     started = time.perf_counter()
-    components, component_pks, keys = _components(ids, run.canonical)
+    components, component_pks, keys = _components(ids, run.aliases)
     products = {_product(record) for records in components.values() for record in records}
     _learn_products(products - run.product_vulns.keys(), run)
     names = {record: _names(record, run.canonical) for records in components.values() for record in records}
@@ -298,7 +299,7 @@ def _product(record: ComponentRecord) -> tuple[str, str]:
 
 
 def _components(
-    ids: list[int], canonical: Canonical
+    ids: list[int], aliases: AliasTable
 ) -> tuple[dict[int, list[ComponentRecord]], dict[tuple[int, str], int], dict[ComponentRecord, str]]:
     """The systems' components as the engine's records (one record per distinct identity, shared by the
     systems that have it), each component's primary key by (system, key), and each record's stored key.
@@ -309,7 +310,6 @@ def _components(
     component_pks: dict[tuple[int, str], int] = {}
     records: dict[tuple[str, ...], ComponentRecord] = {}
     keys: dict[ComponentRecord, str] = {}
-    table = load_alias_table()
     quote = connection.ops.quote_name
     columns = ", ".join(
         quote(c) for c in ("id", "system_id", "key", "cpe", "purl", "part", "vendor", "product", "version")
@@ -324,7 +324,7 @@ def _components(
             identity = (cpe, purl, part, vendor, product, version)
             record = records.get(identity)
             if record is None:
-                known = None if cpe or not product else table.lookup(vendor, product)
+                known = None if cpe or not product else aliases.lookup(vendor, product)
                 if known is not None:
                     vendor, product = known
                 record = records[identity] = ComponentRecord(0, cpe, purl, part, vendor, product, version)
@@ -347,10 +347,6 @@ def _learn_products(products: set[tuple[str, str]], run: _Run) -> None:
         ):
             if (vendor, name) in run.product_vulns:
                 run.product_vulns[(vendor, name)].add(vuln_id)
-
-
-def _is_pattern(value: str) -> bool:
-    return "*" in value or "?" in value
 
 
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:

@@ -251,9 +251,9 @@ def _filing(criteria: str) -> Place:
     vendor, product, version = _identity(criteria)
     if vendor is None:  # not a CPE name: it can match nothing
         return ("", ""), _SCAN
-    if _is_pattern(vendor) or _is_pattern(product):
+    if is_pattern(vendor) or is_pattern(product):
         return None, _SCAN
-    if version in (ANY, "-") or _is_pattern(version):
+    if version in (ANY, "-") or is_pattern(version):
         return (vendor, product), _SCAN
     return (vendor, product), order_key(plain(version))
 
@@ -272,7 +272,8 @@ def _identity(criteria: str) -> tuple[str | None, str, str]:
     return plain(name.vendor), plain(name.product), name.version
 
 
-def _is_pattern(value: str) -> bool:
+def is_pattern(value: str) -> bool:
+    """ANY, or a value holding * or ?: it names more than one vendor, product or version."""
     return value == ANY or "*" in value or "?" in value
 
 
