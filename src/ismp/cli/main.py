@@ -19,6 +19,9 @@ COMMAND_MODULES = (
     "ismp.cli.feeds",
     "ismp.cli.matching",
     "ismp.cli.findings",
+    "ismp.cli.workitems",
+    "ismp.cli.notify",
+    "ismp.cli.controls",
 )
 
 

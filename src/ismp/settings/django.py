@@ -32,6 +32,10 @@ INSTALLED_APPS = [
     "ismp.apps.inventory",
     "ismp.apps.vulns",
     "ismp.apps.findings",
+    "ismp.apps.workflow",
+    "ismp.apps.notifications",
+    "ismp.apps.controls",
+    "ismp.apps.dashboard",
     "ismp.apps.web",
 ]
 

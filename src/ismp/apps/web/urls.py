@@ -1,7 +1,7 @@
 """URLs of the web interface (namespace "web"). The REST API lives under /api/ (api_urls.py)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from ismp.apps.audit import views as audit
 from ismp.apps.findings import views as findings
@@ -64,4 +64,9 @@ urlpatterns = [
     # the audit trail (監査ログ)
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export/", audit.audit_export, name="audit-export"),
+    # work items, notifications, the control baseline and the CISO's bottom line: each app's own pages
+    path("", include("ismp.apps.workflow.urls")),
+    path("", include("ismp.apps.notifications.urls")),
+    path("", include("ismp.apps.controls.urls")),
+    path("", include("ismp.apps.dashboard.urls")),
 ]

@@ -1,0 +1,9 @@
+"""REST API of notifications: ``register`` adds its view sets to the API router."""
+
+from __future__ import annotations
+
+from rest_framework.routers import DefaultRouter
+
+
+def register(router: DefaultRouter) -> None:
+    """Nothing yet."""

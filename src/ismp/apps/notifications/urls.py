@@ -1,0 +1,5 @@
+"""Web pages of notifications, included in the "web" namespace by ismp.apps.web.urls."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
