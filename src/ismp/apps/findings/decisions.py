@@ -23,6 +23,7 @@ from ismp.apps.audit.services import Actor
 from ismp.apps.findings.choices import Confidence, FindingState, Justification
 from ismp.apps.findings.models import Finding
 from ismp.apps.findings.queries import can_confirm, can_decide
+from ismp.apps.findings.signals import findings_changed
 from ismp.errors import Forbidden, InputError
 
 MAX_NOTE = 4000
@@ -56,6 +57,7 @@ def mark_not_affected(actor: Actor, finding: Finding, *, justification: str, not
         finding.decided_at = timezone.now()
         finding.save(update_fields=["state", "justification", "decision_note", "decided_by", "decided_at"])
         audit.record(actor, AuditAction.UPDATE, finding, before, audit.snapshot(finding))
+        findings_changed.send(sender=Finding, pairs={(finding.system_id, finding.vulnerability_id)})
     return finding
 
 
@@ -78,6 +80,7 @@ def reopen(actor: Actor, finding: Finding) -> Finding:
         finding.decided_at = None
         finding.save(update_fields=["state", "justification", "decision_note", "decided_by", "decided_at"])
         audit.record(actor, AuditAction.UPDATE, finding, before, audit.snapshot(finding))
+        findings_changed.send(sender=Finding, pairs={(finding.system_id, finding.vulnerability_id)})
     return finding
 
 
@@ -103,6 +106,7 @@ def confirm(actor: Actor, finding: Finding) -> Finding:
         finding.confirmed_at = timezone.now()
         finding.save(update_fields=["confirmed_by", "confirmed_at"])
         audit.record(actor, AuditAction.UPDATE, finding, before, audit.snapshot(finding))
+        findings_changed.send(sender=Finding, pairs={(finding.system_id, finding.vulnerability_id)})
     return finding
 
 

@@ -42,6 +42,7 @@ from packageurl import PackageURL
 from ismp.apps.bulk import db_datetime, insert_rows, update_rows, with_defaults
 from ismp.apps.findings.choices import FindingState
 from ismp.apps.findings.models import Finding, MatchState
+from ismp.apps.findings.signals import findings_changed
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.vulns.aliases import load_alias_table
 from ismp.apps.vulns.models import AffectedProductIndex, ChangeEvent, SourceRecord, Vulnerability
@@ -447,6 +448,7 @@ def _apply(
     create: list[tuple[Any, ...]] = []
     update: list[tuple[Any, ...]] = []
     close: list[tuple[Any, ...]] = []
+    changed: set[tuple[int, int]] = set()  # (system, vulnerability) pairs whose findings opened or closed
     for where, match in found.items():
         system_id, vuln_id, component_key = where
         values = [
@@ -459,12 +461,14 @@ def _apply(
         had = current.get(where)
         if had is None:
             create.append((system_id, vuln_id, component_key, *values, FindingState.OPEN, "", now, now))
+            changed.add((system_id, vuln_id))
             report.findings_new += 1
             report.needs_confirmation += match.confidence == "low"
             continue
         pk, state, old = had
         if state == FindingState.CLOSED:
             update.append((*values, FindingState.OPEN, "", now, pk))
+            changed.add((system_id, vuln_id))
             report.findings_reopened += 1
         elif list(old) != values:
             update.append((*values, state, "", now, pk))
@@ -482,8 +486,11 @@ def _apply(
         else:
             reason = "the component was removed or its version changed"
         close.append((FindingState.CLOSED, reason, now, pk))
+        changed.add((where[0], where[1]))
         report.findings_closed += 1
     columns = ("system_id", "vulnerability_id", "component_key", *_COLUMNS, "state", "closed_reason")
     insert_rows(Finding, *with_defaults(Finding, columns + ("first_seen", "last_seen"), create))
     update_rows(Finding, "id", (*_COLUMNS, "state", "closed_reason", "last_seen"), update)
     update_rows(Finding, "id", ("state", "closed_reason", "last_seen"), close)
+    if changed:
+        findings_changed.send(sender=Finding, pairs=changed)
