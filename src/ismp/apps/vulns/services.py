@@ -46,7 +46,7 @@ from ismp.apps.vulns.models import (
     Vulnerability,
 )
 from ismp.apps.vulns.parsing import Encoded, Item, encode, parsed_files
-from ismp.apps.vulns.signals import MATCHING_KINDS, applicability_changed
+from ismp.apps.vulns.signals import MATCHING_KINDS, applicability_changed, vulnerabilities_changed
 from ismp.engines.cpe import CpeSyntaxError, parse_cpe, plain
 from ismp.engines.feeds.base import EpssScore as EpssRecord
 from ismp.engines.feeds.base import ExploitRecord, UpdateContext, VulnRecord, all_criteria
@@ -126,6 +126,7 @@ def _start_online_updates(source: str, newest: dt.datetime | None) -> None:
 
 def _store_batch(batch: Sequence[Item], report: FeedReport) -> None:
     report.records_read += len(batch)
+    events = report.events
     vulns = [r for r in batch if isinstance(r, Encoded)]
     exploits = [r for r in batch if isinstance(r, ExploitRecord)]
     scores = [r for r in batch if isinstance(r, EpssRecord)]
@@ -135,6 +136,8 @@ def _store_batch(batch: Sequence[Item], report: FeedReport) -> None:
         _store_evidence(exploits, report)
     if scores:
         _store_epss(scores, report)
+    if report.events > events:
+        transaction.on_commit(lambda: vulnerabilities_changed.send(sender=None))
 
 
 def update_feed(
@@ -565,6 +568,7 @@ def record_analyst_evidence(
                 source=EvidenceSource.ANALYST,
                 details={"reference": evidence.reference, "by": actor.name},
             )
+            transaction.on_commit(lambda: vulnerabilities_changed.send(sender=None))
     return evidence
 
 

@@ -10,3 +10,7 @@ MATCHING_KINDS = (ChangeKind.NEW_VULNERABILITY, ChangeKind.APPLICABILITY_CHANGED
 
 # Change events of MATCHING_KINDS were stored. No arguments: the receiver reads ChangeEvent.
 applicability_changed = Signal()
+
+# Change events of any kind were stored (new, severity, KEV, exploit, EPSS…): urgency is recomputed from them.
+# No arguments: the receiver reads ChangeEvent past its own mark.
+vulnerabilities_changed = Signal()
