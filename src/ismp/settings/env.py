@@ -41,6 +41,11 @@ class IsmpSettings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    site_url: str = Field(default="", description="the address users open ISMP at, for links in notifications")
+    notify_mail_per_hour: int = Field(default=10, ge=1, description="immediate mails per recipient an hour")
+    notify_max_attempts: int = Field(default=8, ge=1, le=100, description="delivery attempts before giving up")
+    notify_digest_time: str = Field(default="08:30", description="daily digest time (HH:MM, recipient's zone)")
+    notify_webhook_timeout: float = Field(default=10.0, gt=0, description="seconds before a webhook times out")
 
     nvd_api_key: str = Field(default="", description="NVD API key: 50 requests per 30 s instead of 5")
     feed_urls: dict[str, str] = Field(
@@ -64,6 +69,14 @@ class IsmpSettings(BaseSettings):
             hour, _, minute = value.partition(":")
             if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
                 raise ValueError("must be HH:MM (24-hour) or off")
+        return value
+
+    @field_validator("notify_digest_time")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError("must be HH:MM (24-hour)")
         return value
 
     @field_validator("database_url")
