@@ -6,6 +6,7 @@
      ├── InputErrors               many InputError from one file; nothing was applied
      ├── NotFound                  a named object does not exist (or is not visible to the actor)
      ├── Forbidden                 the actor's role does not allow the action
+     ├── Conflict                  the object changed since the actor read it (optimistic locking)
      └── FeedUnavailable           a feed's server could not be reached or kept refusing (after retries)
 
 Each is mapped once: to an exit code in ``ismp.cli.main`` and to an RFC 9457 problem response in
@@ -104,6 +105,13 @@ class NotFound(IsmpError):
 class Forbidden(IsmpError):
     code = "forbidden"
     exit_code = 77
+
+
+class Conflict(IsmpError):
+    """Someone else changed the object since the actor read it (optimistic locking): reload and retry."""
+
+    code = "conflict"
+    exit_code = 75
 
 
 class FeedUnavailable(IsmpError):

@@ -190,7 +190,7 @@ class Step:
 def apply(item: Item, actor: Actor, step: Step, *, today: date, now: datetime | None = None) -> Item:
     """The item after ``actor`` takes ``step``; raises :class:`Refused` if the role, the state or a value
     does not allow it."""
-    _check_role(item, actor, step.action)
+    check_role(item, actor, step.action)
     handler = _HANDLERS[step.action]
     return handler(item, step, today, now)
 
@@ -201,7 +201,7 @@ def allowed(item: Item, actor: Actor) -> list[Action]:
     result = []
     for action in Action:
         try:
-            _check_role(item, actor, action)
+            check_role(item, actor, action)
             _check_state(item, action)
         except Refused:
             continue
@@ -212,7 +212,8 @@ def allowed(item: Item, actor: Actor) -> list[Action]:
 # --- checks ---------------------------------------------------------------------------------------------
 
 
-def _check_role(item: Item, actor: Actor, action: Action) -> None:
+def check_role(item: Item, actor: Actor, action: Action) -> None:
+    """Raise :class:`Refused` if ``actor``'s role (or relation to the system) never allows ``action``."""
     role = actor.role
     label = actor.name or role.value
     if action in _SYSTEM_ONLY:

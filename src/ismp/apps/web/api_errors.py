@@ -8,9 +8,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from ismp.errors import Forbidden, InputError, InputErrors, IsmpError, NotFound
+from ismp.errors import Conflict, Forbidden, InputError, InputErrors, IsmpError, NotFound
 
-_STATUS = {InputError: 400, InputErrors: 400, NotFound: 404, Forbidden: 403}
+_STATUS = {InputError: 400, InputErrors: 400, NotFound: 404, Forbidden: 403, Conflict: 409}
 
 
 def problem(status_code: int, title: str, detail: str, **extra: Any) -> Response:
