@@ -25,6 +25,7 @@ from ismp.apps.accounts.models import Organisation, User
 from ismp.apps.audit.models import AuditAction
 from ismp.apps.audit.services import Actor, PendingEntry, entry, record_many
 from ismp.apps.bulk import db_datetime, insert_rows
+from ismp.apps.controls.services import launch_refusals
 from ismp.apps.inventory.choices import ComponentSource, Criticality, Lifecycle, SystemType
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import can_change_system, can_create_system, systems_for
@@ -249,6 +250,7 @@ def _import_ledger(
     new_systems: list[System] = []
     changed: list[tuple[System, dict[str, Any]]] = []
     admin_sets: dict[str, list[User]] = {}
+    launches: list[System] = []
     report = ImportReport(file=filename, format=fmt, systems=list(planned))
     if actor.user is not None and not can_create_system(actor.user):
         raise Forbidden("your role may not change the inventory")
@@ -272,10 +274,14 @@ def _import_ledger(
                 errors.add(InputError(str(exc), file=filename, line=plan.value_lines[column], field=column))
         for error in _validate_system(system, plan, filename):
             errors.add(error)
+        launches.append(system)
         if before is None:
             new_systems.append(system)
         else:
             changed.append((system, before))
+    for name, message in launch_refusals(actor, launches).items():
+        line = planned[name].value_lines.get("lifecycle", planned[name].line)
+        errors.add(InputError(message, file=filename, line=line, field="lifecycle"))
     errors.raise_if_any()
     progress(f"writing {len(planned):,} systems and {sum(len(p.components) for p in planned.values()):,} components")
     with transaction.atomic():

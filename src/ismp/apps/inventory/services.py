@@ -12,6 +12,7 @@ from django.utils import timezone
 from ismp.apps.accounts.choices import Role
 from ismp.apps.audit.models import AuditAction
 from ismp.apps.audit.services import Actor, entry, record, record_many, snapshot
+from ismp.apps.controls.services import require_launch_ready
 from ismp.apps.inventory.choices import ComponentSource
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.queries import can_change_system, can_create_system
@@ -113,6 +114,7 @@ def save_system(
             setattr(system, name, data[name])
     system.updated_at = timezone.now()
     _validate(system)
+    require_launch_ready(actor, system)
     system.save()
     if before is None:
         system.administrators.set(initial_administrators(actor, administrators or []))
