@@ -78,6 +78,28 @@ class UrgencyState(models.Model):
         return f"urgency computed up to change event {self.last_event}"
 
 
+class Drill(models.Model):
+    """A response drill (対応訓練): a simulated vulnerability sent to chosen systems' administrators. Its work
+    items and notifications are marked as a drill and kept out of the bottom line."""
+
+    name = models.CharField(_("name"), max_length=200)
+    vuln_title = models.CharField(_("simulated vulnerability"), max_length=300)
+    description = models.TextField(_("scenario"), blank=True)
+    urgency = models.CharField(_("urgency"), max_length=2, choices=URGENCY_CHOICES)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("response drill")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class WorkItem(models.Model):
     """One thing a system's administrators must answer and carry out: a vulnerability matched to the system
     (security information) or one found by a scan (diagnosis result). States and transitions are
@@ -96,7 +118,10 @@ class WorkItem(models.Model):
         verbose_name=_("vulnerability"),
         db_index=False,
     )
-    title = models.CharField(_("title"), max_length=300, blank=True)  # a diagnosis result's own title
+    title = models.CharField(_("title"), max_length=300, blank=True)  # a diagnosis result's or drill's title
+    drill = models.ForeignKey(
+        Drill, null=True, blank=True, on_delete=models.CASCADE, related_name="work_items", verbose_name=_("drill")
+    )  # set on a drill's items only: every real count excludes them
     state = models.CharField(_("state"), max_length=24, choices=[(s.value, s.value) for s in State], default="new")
     urgency = models.CharField(_("urgency"), max_length=2, choices=URGENCY_CHOICES)
     urgency_explanation = models.TextField(_("why this urgency"), blank=True)
