@@ -129,3 +129,55 @@ def test_index_equals_evaluate_on_a_real_year(nvd_2014: list[VulnRecord]) -> Non
         assert got == expected
         total += len(got)
     assert total > 100  # the systems are vulnerable to many of 2014's CVEs: the comparison means something
+
+
+CHANGES = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=3), st.one_of(st.none(), CONFIGURATIONS)), min_size=1, max_size=6
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=st.lists(CONFIGURATIONS, min_size=1, max_size=4), changes=CHANGES, systems=st.lists(SYSTEMS, max_size=3))
+def test_the_index_stays_equal_to_evaluate_through_puts_and_discards(
+    first: list[Configuration],
+    changes: list[tuple[int, list[Configuration] | None]],
+    systems: list[list[ComponentRecord]],
+) -> None:
+    """Judgements cached before a change keep what other vulnerabilities said and take the new criteria."""
+    configurations = dict(enumerate(first))
+    index = CriteriaIndex()
+    for key, configs in configurations.items():
+        index.put(key, configs)
+    for system in systems:
+        index.match(system)  # fills the cache of judgements (and of trees)
+    for key, configs in changes:
+        if configs is None:
+            index.discard(key)
+            configurations.pop(key, None)
+        else:
+            index.put(key, configs)
+            configurations[key] = configs
+        for system in systems:
+            got = {k: _key(matches) for k, matches in index.match(system).items()}
+            assert got == _expected(configurations, system)
+            only = {key, 0}
+            got_only = {k: _key(matches) for k, matches in index.match(system, only).items()}
+            assert got_only == {k: v for k, v in _expected(configurations, system).items() if k in only}
+    assert len(index) == len(configurations)
+
+
+def test_a_changed_vulnerability_is_judged_again_against_cached_components() -> None:
+    """A range widened by a feed update reaches a component judged before it (and nothing else moves)."""
+    bash = app("gnu", "bash", "4.3")
+    index = CriteriaIndex()
+    index.put(1, [Configuration(nodes=(ConfigNode(matches=(CpeMatch(BASH, True, version_end_excluding="4.3"),)),))])
+    index.put(2, [Configuration(nodes=(ConfigNode(matches=(CpeMatch(BASH, True, version_end_including="4.3"),)),))])
+    assert set(index.match([bash])) == {2}
+    index.put(1, [Configuration(nodes=(ConfigNode(matches=(CpeMatch(BASH, True, version_end_including="4.4"),)),))])
+    assert set(index.match([bash])) == {1, 2}
+    assert set(index.match([bash], only={1})) == {1}
+    index.discard(2)
+    assert set(index.match([bash])) == {1}
+
+
+BASH = "cpe:2.3:a:gnu:bash:*:*:*:*:*:*:*:*"

@@ -13,17 +13,20 @@ vulnerability it is given and indexes each criterion (vulnerable or platform) un
 
 A component (all its identifying fields: systems with the same software share the work) is judged once
 against its candidates with the very rules of ``evaluate`` (:func:`~.evaluate.judge`), and the result is
-kept until a vulnerability naming that product changes. A system's matches are then its components'
-results grouped by vulnerability; a vulnerability whose configurations are all plain ORs takes them as
-they are, any other goes through the configuration tree (:func:`~.evaluate.evaluate_with`). The result is
-the same as calling ``evaluate`` for every vulnerability whose criteria name one of the system's products;
-a test holds the two to that.
+kept, by vulnerability. When a vulnerability changes (``put``, ``discard``) only its own part of each
+cached judgement is replaced: the components of the products it names are judged again against its
+criteria alone, so a feed delta of a thousand vulnerabilities costs those vulnerabilities' criteria, not
+every criterion of the products they name. A system's matches are then its components' results grouped by
+vulnerability (``only`` picks a few without walking the rest); a vulnerability whose configurations are
+all plain ORs takes them as they are, any other goes through the configuration tree
+(:func:`~.evaluate.evaluate_with`). The result is the same as calling ``evaluate`` for every vulnerability
+whose criteria name one of the system's products; a test holds the two to that, through puts and discards.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache, partial
 
 from ismp.engines.cpe import ANY, CpeName, plain
@@ -46,10 +49,8 @@ Items = tuple[tuple[int, int, str], ...]  # a version in the generic scheme's it
 Bounds = tuple[Items | None, Items | None, Items | None, Items | None]  # start incl/excl, end incl/excl
 Scanned = tuple[int, CpeMatch, Bounds | None]  # None: no range, or one the generic items cannot decide
 Place = tuple[Product | None, object]  # where an entry is filed: (product or None for everywhere, version key)
+Hits = dict[int, list[tuple[CpeMatch, Match]]]  # satisfied criteria by vulnerability key
 _SCAN = object()  # the version key of entries scanned for every component of the product
-# a component's judgements: vulnerable criteria satisfied, and platform criteria satisfied by vulnerability
-_Judged = tuple[list[tuple[int, CpeMatch, Match]], dict[int, list[tuple[CpeMatch, Match]]]]
-_NOTHING: _Judged = ([], {})
 
 
 def order_key(version: str) -> object:
@@ -63,19 +64,91 @@ def order_key(version: str) -> object:
     return items[:end]
 
 
+class _Judged:
+    """What one component satisfies, by vulnerability: its vulnerable criteria and its platform criteria.
+    Keyed by vulnerability so that a changed vulnerability replaces its own part and nothing else."""
+
+    __slots__ = ("name", "platform", "vulnerable")
+
+    def __init__(self, name: CpeName) -> None:
+        self.name = name
+        self.vulnerable: Hits = {}
+        self.platform: Hits = {}
+
+
+_NOTHING = _Judged(CpeName(part=ANY, vendor=ANY, product=ANY))  # a component without a name: never filled
+
+
+class _Filed:
+    """Criteria filed where a component looks them up: by product and exact version, by product to scan,
+    or everywhere (vendor or product a pattern)."""
+
+    def __init__(self) -> None:
+        self.exact: dict[Product, dict[object, list[Entry]]] = defaultdict(lambda: defaultdict(list))
+        self.scan: dict[Product, list[Scanned]] = defaultdict(list)
+        self.everywhere: list[Entry] = []
+
+    def file(self, key: int, criterion: CpeMatch) -> Place:
+        name, place = _filing(criterion.criteria)
+        if name is None:
+            self.everywhere.append((key, criterion))
+        elif (
+            place is _SCAN
+            or criterion.version_end_excluding
+            or criterion.version_end_including
+            or (criterion.version_start_including or criterion.version_start_excluding)
+        ):
+            self.scan[name].append((key, criterion, _bounds(criterion)))
+            return name, _SCAN
+        else:
+            self.exact[name][place].append((key, criterion))
+        return name, place
+
+    def remove(self, key: int, places: Iterable[Place]) -> None:
+        for product, version in places:
+            if product is None:
+                self.everywhere = [e for e in self.everywhere if e[0] != key]
+            elif version is _SCAN:
+                self.scan[product] = [e for e in self.scan.get(product, ()) if e[0] != key]
+            else:
+                self.exact[product][version] = [e for e in self.exact[product][version] if e[0] != key]
+
+    def candidates(self, product: Product, component: ComponentRecord, name: CpeName) -> list[Entry]:
+        """The criteria that may hold for the component: ``judge`` decides each."""
+        version = plain(name.version) if name.version not in (ANY, "-") else component.version.strip()
+        items = tokenise_cached(version) if version else None
+        # a criterion that leaves the update ANY compares its bounds with the vendor's whole version (judge)
+        joined = joined_version(name)
+        whole = tokenise_cached(joined) if joined else None
+        found = [
+            (key, criterion)
+            for key, criterion, bounds in self.scan.get(product, ())
+            if bounds is None
+            or items is None
+            or _inside(items, bounds)
+            or (joined is not None and (whole is None or _inside(whole, bounds)))
+        ]
+        exact = self.exact.get(product)
+        if exact:
+            if items is not None:
+                found += exact.get(order_key(version), ())
+            else:  # no comparable version: every exact criterion decides for itself (a low-confidence match)
+                found += [entry for entries in exact.values() for entry in entries]
+        return found + self.everywhere
+
+
 class CriteriaIndex:
     """The criteria of many vulnerabilities, indexed by product; see the module's docstring."""
 
     def __init__(self) -> None:
         self._configurations: dict[int, tuple[Configuration, ...]] = {}
         self._plain: dict[int, bool] = {}  # every configuration is an OR of criteria: no tree needed
-        self._exact: dict[Product, dict[object, list[Entry]]] = defaultdict(lambda: defaultdict(list))
-        self._scan: dict[Product, list[Scanned]] = defaultdict(list)
-        self._everywhere: list[Entry] = []
+        self._filed = _Filed()
         self._places: dict[int, set[Place]] = {}
         self._judged: dict[Product, dict[ComponentRecord, _Judged]] = defaultdict(dict)
-        # a configuration tree's result for the judgements it was given (systems often share them)
-        self._trees: dict[tuple[int, frozenset[int]], list[Match]] = {}
+        # per vulnerability, its configuration tree's result for the judgements it was given (systems often
+        # share them); the judgements are named by the ids of their cached Match objects
+        self._trees: dict[int, dict[frozenset[int], list[Match]]] = {}
 
     def __contains__(self, key: int) -> bool:
         return key in self._configurations
@@ -84,13 +157,25 @@ class CriteriaIndex:
         return len(self._configurations)
 
     def put(self, key: int, configurations: Sequence[Configuration]) -> None:
-        """Index one vulnerability's configurations, replacing what was indexed under ``key``."""
+        """Index one vulnerability's configurations, replacing what was indexed under ``key``.
+
+        The components judged so far are judged again against this vulnerability's criteria only: what
+        they satisfy of every other vulnerability stays (a feed delta re-judges its own criteria, not
+        every criterion of the products it names)."""
         self.discard(key)
         self._configurations[key] = tuple(configurations)
         self._plain[key] = all(_plain_configuration(c) for c in configurations)
-        places = {self._file(key, m) for m in set(all_criteria(configurations))}
+        criteria = set(all_criteria(configurations))
+        places = {self._filed.file(key, m) for m in criteria}
         self._places[key] = places
-        self._forget({product for product, _ in places})
+        judged = self._judged_of({product for product, _ in places})
+        if judged:
+            own = _Filed()  # this vulnerability's criteria alone, filed the same way
+            for criterion in criteria:
+                own.file(key, criterion)
+            for product, components in judged:
+                for component, found in components.items():
+                    _add(found, own.candidates(product, component, found.name), component)
 
     def discard(self, key: int) -> None:
         """Remove one vulnerability from the index (nothing happens if it is not there)."""
@@ -98,32 +183,29 @@ class CriteriaIndex:
             return
         del self._configurations[key], self._plain[key]
         places = self._places.pop(key)
-        for product, version in places:
-            if product is None:
-                self._everywhere = [e for e in self._everywhere if e[0] != key]
-            elif version is _SCAN:
-                self._scan[product] = [e for e in self._scan.get(product, ()) if e[0] != key]
-            else:
-                self._exact[product][version] = [e for e in self._exact[product][version] if e[0] != key]
-        self._forget({product for product, _ in places})
+        self._filed.remove(key, places)
+        self._trees.pop(key, None)
+        for _, components in self._judged_of({product for product, _ in places}):
+            for found in components.values():
+                found.vulnerable.pop(key, None)
+                found.platform.pop(key, None)
 
     def match(
-        self, components: Iterable[ComponentRecord], only: Container[int] | None = None
+        self, components: Iterable[ComponentRecord], only: Collection[int] | None = None
     ) -> dict[int, list[Match]]:
         """One system's matches, by vulnerability key: what ``evaluate`` gives for each vulnerability (of
         ``only``, when given)."""
         judged = [self._judge(component) for component in components]
         hits: dict[int, list[tuple[CpeMatch, Match]]] = defaultdict(list)
-        for vulnerable, _ in judged:
-            for key, criterion, match in vulnerable:
-                if only is None or key in only:
-                    hits[key].append((criterion, match))
+        for found in judged:
+            for key in _keys(found.vulnerable, only):
+                hits[key].extend(found.vulnerable[key])
         trees = {key for key in hits if not self._plain[key]}
         if trees:  # the platform criteria these vulnerabilities' trees need
-            for _, platform in judged:
-                for key in platform.keys() & trees:
-                    hits[key].extend(platform[key])
-        found: dict[int, list[Match]] = {}
+            for found in judged:
+                for key in _keys(found.platform, trees):
+                    hits[key].extend(found.platform[key])
+        result: dict[int, list[Match]] = {}
         for key, pairs in hits.items():  # only a vulnerability with a vulnerable criterion satisfied can apply
             if key in trees:
                 matches = self._tree(key, pairs)
@@ -132,46 +214,29 @@ class CriteriaIndex:
                 if len(matches) > 1:
                     matches = _best(matches)
             if matches:
-                found[key] = matches
-        return found
+                result[key] = matches
+        return result
 
     # ---------------------------------------------------------------------------------------- inside
 
     def _tree(self, key: int, pairs: list[tuple[CpeMatch, Match]]) -> list[Match]:
-        # The judgements are the cached objects of ``_judged``: their ids name them until it is emptied.
-        memo = (key, frozenset(id(m) for _, m in pairs))
-        found = self._trees.get(memo)
+        # The judgements are the cached objects of ``_judged``: their ids name them while the vulnerability's
+        # entry stays (``put`` and ``discard`` drop its memo with its judgements).
+        memo = self._trees.setdefault(key, {})
+        ids = frozenset(id(m) for _, m in pairs)
+        found = memo.get(ids)
         if found is None:
             satisfied: dict[CpeMatch, list[Match]] = defaultdict(list)
             for criterion, m in pairs:
                 satisfied[criterion].append(m)
-            found = self._trees[memo] = evaluate_with(self._configurations[key], partial(_satisfying, satisfied))
+            found = memo[ids] = evaluate_with(self._configurations[key], partial(_satisfying, satisfied))
         return found
 
-    def _file(self, key: int, criterion: CpeMatch) -> Place:
-        name, place = _filing(criterion.criteria)
-        if name is None:
-            self._everywhere.append((key, criterion))
-        elif (
-            place is _SCAN
-            or criterion.version_end_excluding
-            or criterion.version_end_including
-            or (criterion.version_start_including or criterion.version_start_excluding)
-        ):
-            self._scan[name].append((key, criterion, _bounds(criterion)))
-            return name, _SCAN
-        else:
-            self._exact[name][place].append((key, criterion))
-        return name, place
-
-    def _forget(self, products: set[Product | None]) -> None:
-        """Drop the judgements a change of these products' criteria makes stale."""
-        self._trees.clear()
+    def _judged_of(self, products: set[Product | None]) -> list[tuple[Product, dict[ComponentRecord, _Judged]]]:
+        """The cached judgements a change of these products' criteria concerns (None: every product)."""
         if None in products:
-            self._judged.clear()
-            return
-        for product in products:
-            self._judged.pop(product, None)  # type: ignore[arg-type]
+            return [(product, judged) for product, judged in self._judged.items() if judged]
+        return [(p, self._judged[p]) for p in products if p is not None and self._judged.get(p)]
 
     def _judge(self, component: ComponentRecord) -> _Judged:
         """The criteria the component satisfies: the vulnerable ones, and the platform ones by vulnerability."""
@@ -180,42 +245,30 @@ class CriteriaIndex:
             return _NOTHING
         product = (plain(name.vendor), plain(name.product))
         cache = self._judged[product]
-        judged = cache.get(component)
-        if judged is None:
-            vulnerable: list[tuple[int, CpeMatch, Match]] = []
-            platform: dict[int, list[tuple[CpeMatch, Match]]] = defaultdict(list)
-            for key, criterion in self._candidates(product, component, name):
-                source = criterion_name(criterion.criteria)
-                if source is None or (match := judge(criterion, source, component, name, "generic")) is None:
-                    continue
-                if criterion.vulnerable:
-                    vulnerable.append((key, criterion, match))
-                else:
-                    platform[key].append((criterion, match))
-            judged = cache[component] = (vulnerable, dict(platform))
-        return judged
+        found = cache.get(component)
+        if found is None:
+            found = cache[component] = _Judged(name)
+            _add(found, self._filed.candidates(product, component, name), component)
+        return found
 
-    def _candidates(self, product: Product, component: ComponentRecord, name: CpeName) -> list[Entry]:
-        version = plain(name.version) if name.version not in (ANY, "-") else component.version.strip()
-        items = tokenise_cached(version) if version else None
-        # a criterion that leaves the update ANY compares its bounds with the vendor's whole version (judge)
-        joined = joined_version(name)
-        whole = tokenise_cached(joined) if joined else None
-        found = [
-            (key, criterion)
-            for key, criterion, bounds in self._scan.get(product, ())
-            if bounds is None
-            or items is None
-            or _inside(items, bounds)
-            or (joined is not None and (whole is None or _inside(whole, bounds)))
-        ]
-        exact = self._exact.get(product)
-        if exact:
-            if items is not None:
-                found += exact.get(order_key(version), ())
-            else:  # no comparable version: every exact criterion decides for itself (a low-confidence match)
-                found += [entry for entries in exact.values() for entry in entries]
-        return found + self._everywhere
+
+def _add(found: _Judged, candidates: list[Entry], component: ComponentRecord) -> None:
+    """Judge the component against the candidates with the rules of ``evaluate``; keep what holds."""
+    for key, criterion in candidates:
+        source = criterion_name(criterion.criteria)
+        if source is None or (match := judge(criterion, source, component, found.name, "generic")) is None:
+            continue
+        side = found.vulnerable if criterion.vulnerable else found.platform
+        side.setdefault(key, []).append((criterion, match))
+
+
+def _keys(hits: Hits, wanted: Collection[int] | None) -> Iterable[int]:
+    """The keys of ``hits`` among ``wanted`` (all when None), walking the smaller of the two."""
+    if wanted is None:
+        return hits
+    if len(wanted) < len(hits):
+        return [key for key in wanted if key in hits]
+    return [key for key in hits if key in wanted]
 
 
 def _bounds(criterion: CpeMatch) -> Bounds | None:
