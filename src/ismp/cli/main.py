@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "ismp.cli.workitems",
     "ismp.cli.notify",
     "ismp.cli.controls",
+    "ismp.cli.drill",
 )
 
 

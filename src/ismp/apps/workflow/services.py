@@ -610,16 +610,25 @@ def _announce_rises(item_pks: list[int]) -> None:
 
 
 def announce_items(event: str, item_pks: Sequence[int], *, dedupe_suffix: str = "") -> None:
-    """Notify the administrators of these items' systems (one message per person), through notifications."""
+    """Notify the administrators of these items' systems (one message per person), through notifications.
+    A drill's items are announced as a drill."""
     from ismp.apps.notifications.services import Subject, announce
 
-    subjects: list[Subject] = []
+    real: list[Subject] = []
+    drill: list[Subject] = []
     for start in range(0, len(item_pks), CHUNK):
         rows = WorkItem.objects.filter(pk__in=item_pks[start : start + CHUNK]).values_list(
-            "pk", "system_id", "vulnerability__vuln_id", "vulnerability__title", "title", "urgency", "answer_due"
+            "pk",
+            "system_id",
+            "vulnerability__vuln_id",
+            "vulnerability__title",
+            "title",
+            "urgency",
+            "answer_due",
+            "drill_id",
         )
-        subjects.extend(
-            Subject(
+        for pk, system_id, vuln_id, vuln_title, title, urgency, answer_due, drill_id in rows:
+            subject = Subject(
                 system_id=system_id,
                 vuln_id=vuln_id or title,
                 urgency=urgency,
@@ -628,11 +637,13 @@ def announce_items(event: str, item_pks: Sequence[int], *, dedupe_suffix: str = 
                 due=answer_due,
                 url=f"/workitems/{pk}/",
             )
-            for pk, system_id, vuln_id, vuln_title, title, urgency, answer_due in rows
-        )
-    # the same items at the same urgencies announced twice send nothing new; a later rise is a new message
-    key = ",".join(f"{s.work_item_id}:{s.urgency}" for s in sorted(subjects, key=lambda s: s.work_item_id or 0))
-    announce(event, subjects, dedupe=f"{event}:{dedupe_suffix}:{_digest(key)}")
+            (drill if drill_id else real).append(subject)
+    for subjects, is_drill in ((real, False), (drill, True)):
+        if not subjects:
+            continue
+        # the same items at the same urgencies announced twice send nothing new; a later rise is a new message
+        key = ",".join(f"{s.work_item_id}:{s.urgency}" for s in sorted(subjects, key=lambda s: s.work_item_id or 0))
+        announce(event, subjects, dedupe=f"{event}:{dedupe_suffix}:{_digest(key)}", drill=is_drill)
 
 
 def _digest(text: str) -> str:
