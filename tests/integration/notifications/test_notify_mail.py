@@ -47,6 +47,7 @@ def test_one_mail_per_administrator_in_their_language(mailboxes, staging, smtp, 
     body = alice.get_content()
     assert "EC shop" in body and "EC shop staging" in body and "Mail gateway" not in body
     assert "対策要否" in body
+    assert alice["Auto-Submitted"] == "auto-generated"  # no vacation replies to ISMP
     [bob] = smtp.inbox.to("bob@example.jp")
     assert subject(bob) == "[ISMP] New vulnerability affects your systems: CVE-2014-6271 (S+)"
     assert "Mail gateway" in bob.get_content() and "EC shop" not in bob.get_content()

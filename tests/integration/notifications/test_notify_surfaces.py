@@ -3,6 +3,8 @@ pages and actions refuse everyone else."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.template import Context, Template
 from django.test import Client, RequestFactory
@@ -153,3 +155,11 @@ def test_api_alerts_and_webhooks_are_the_csirts(announced, mailoutbox):
     assert bad.status_code == 400
     failed = Notification.objects.filter(recipient=announced.bob).first()
     assert api(announced.bob).post(f"/api/notifications/{failed.pk}/retry/").status_code == 403
+
+
+def test_inbox_times_are_in_the_readers_zone(announced):
+    row = Notification.objects.get(recipient=announced.alice, channel=Channel.INBOX)
+    Notification.objects.filter(pk=row.pk).update(created_at=dt.datetime(2026, 11, 25, 23, 45, tzinfo=dt.UTC))
+    assert "2026-11-26 08:45" in web(announced.alice).get(reverse("web:inbox")).content.decode()  # Asia/Tokyo
+    web(announced.alice).post(reverse("web:inbox-preferences"), {"language": "en", "time_zone": "Europe/London"})
+    assert "2026-11-25 23:45" in web(announced.alice).get(reverse("web:inbox")).content.decode()

@@ -196,7 +196,14 @@ def _send_mails(
         return
     try:
         for message in messages:
-            email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.rows[0].address])
+            email = EmailMessage(
+                message.subject,
+                message.body,
+                settings.DEFAULT_FROM_EMAIL,
+                [message.rows[0].address],
+                # RFC 3834: no vacation auto-replies back to ISMP
+                headers={"Auto-Submitted": "auto-generated", "X-ISMP-Notifications": _ids(message)},
+            )
             try:
                 error = "" if connection.send_messages([email]) == 1 else "the mail backend did not send the message"
             except MAIL_ERRORS as exc:
@@ -205,6 +212,10 @@ def _send_mails(
     finally:
         with contextlib.suppress(*MAIL_ERRORS):  # the server went away: each mail's outcome is recorded already
             connection.close()
+
+
+def _ids(message: _Message) -> str:
+    return ",".join(str(r.pk) for r in message.rows)
 
 
 def _describe(exc: BaseException) -> str:
@@ -226,7 +237,7 @@ def _post(client: httpx.Client, message: _Message) -> str:
             drill=all(r.drill for r in message.rows),
             urgency=highest_urgency([r.urgency for r in message.rows]),
             items=[item for r in message.rows for item in r.items],
-            delivery_id=",".join(str(r.pk) for r in message.rows),
+            delivery_id=_ids(message),
         )
     )
     body = json.dumps(payload, ensure_ascii=False).encode()

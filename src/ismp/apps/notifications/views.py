@@ -8,6 +8,7 @@ with 403; the inbox shows only the reader's own notifications.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -46,15 +48,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if preference
         else {"language": settings.LANGUAGE_CODE, "time_zone": settings.TIME_ZONE}
     )
-    return render(
-        request,
-        "notifications/inbox.html",
-        {
-            "page": paginate(request, queries.inbox_for(request.user), PER_PAGE),
-            "unread": queries.unread_count(request.user),
-            "preference_form": PreferenceForm(initial=initial),
-        },
-    )
+    with timezone.override(ZoneInfo(initial["time_zone"])):  # times in the reader's own zone
+        return render(
+            request,
+            "notifications/inbox.html",
+            {
+                "page": paginate(request, queries.inbox_for(request.user), PER_PAGE),
+                "unread": queries.unread_count(request.user),
+                "preference_form": PreferenceForm(initial=initial),
+            },
+        )
 
 
 @login_required
