@@ -73,9 +73,15 @@ def cmd_pending(args: argparse.Namespace) -> int:
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     setup_django()
-    from ismp.apps.notifications.delivery import deliver_pending
+    from huey.exceptions import TaskLockedException
 
-    report = deliver_pending()
+    from ismp.apps.notifications.tasks import deliver_exclusively
+
+    try:
+        report = deliver_exclusively()
+    except TaskLockedException:
+        print("another delivery is running (the task runner's); nothing was sent twice, try again in a minute")
+        return 75  # EX_TEMPFAIL
     emit(
         report.as_dict(),
         args.json,

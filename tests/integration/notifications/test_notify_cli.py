@@ -37,3 +37,17 @@ def test_pending_and_deliver(mailboxes, smtp_down, capsys, django_capture_on_com
     assert code == 1 and "1 failed attempt" in out
     code, out, _ = run(capsys, "notify", "pending")
     assert "attempts 1" in out and "refused" in out.lower()
+
+
+def test_deliver_waits_for_a_running_delivery(mailboxes, smtp, capsys, django_capture_on_commit_callbacks):
+    from huey.contrib.djhuey import lock_task
+
+    from ismp.apps.notifications.tasks import LOCK
+
+    with django_capture_on_commit_callbacks(execute=False):
+        announce("finding.new", [Subject(mailboxes.shop.pk, "CVE-2014-6271", "S+")], dedupe="cli:2")
+    with lock_task(LOCK):
+        code, out, _ = run(capsys, "notify", "deliver")
+    assert code == 75 and "another delivery is running" in out and smtp.inbox.messages == []
+    code, out, _ = run(capsys, "notify", "deliver", "--json")
+    assert code == 0 and json.loads(out)["messages_sent"] == 1 and len(smtp.inbox.messages) == 1

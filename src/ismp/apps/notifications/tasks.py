@@ -12,15 +12,21 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from ismp.apps.notifications.delivery import deliver_pending
+from ismp.apps.notifications.delivery import DeliveryReport, deliver_pending
 
 log = logging.getLogger(__name__)
 LOCK = "notifications-deliver"
 
 
-def _deliver() -> None:
+def deliver_exclusively() -> DeliveryReport:
+    """``deliver_pending`` under the task runner's lock (shared by every worker and ``ismp notify deliver``,
+    through the queue's storage); raises huey's ``TaskLockedException`` while another delivery runs."""
     with lock_task(LOCK):
-        report = deliver_pending()
+        return deliver_pending()
+
+
+def _deliver() -> None:
+    report = deliver_exclusively()
     if report.messages_sent or report.failed_attempts:
         log.info("notifications delivered: %s", report.as_dict())
 
