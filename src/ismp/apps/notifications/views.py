@@ -39,6 +39,12 @@ def _require_csirt(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only the CSIRT manages notifications."))
 
 
+def _zone(request: HttpRequest) -> ZoneInfo:
+    """The reader's own time zone for the times on these pages (the company's when they chose none)."""
+    preference = queries.preference_for(request.user)
+    return ZoneInfo(preference.time_zone if preference else settings.TIME_ZONE)
+
+
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -48,7 +54,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if preference
         else {"language": settings.LANGUAGE_CODE, "time_zone": settings.TIME_ZONE}
     )
-    with timezone.override(ZoneInfo(initial["time_zone"])):  # times in the reader's own zone
+    with timezone.override(_zone(request)):
         return render(
             request,
             "notifications/inbox.html",
@@ -86,18 +92,19 @@ def inbox_preferences(request: HttpRequest) -> HttpResponse:
 def notification_list(request: HttpRequest) -> HttpResponse:
     _require_csirt(request)
     state, channel = request.GET.get("state", ""), request.GET.get("channel", "")
-    return render(
-        request,
-        "notifications/notification_list.html",
-        {
-            "page": paginate(request, queries.delivery_list(request.user, state=state, channel=channel), PER_PAGE),
-            "state": state,
-            "channel": channel,
-            "states": DeliveryState.choices,
-            "channels": Channel.choices,
-            "failed": queries.delivery_list(request.user, state=DeliveryState.FAILED).count(),
-        },
-    )
+    with timezone.override(_zone(request)):
+        return render(
+            request,
+            "notifications/notification_list.html",
+            {
+                "page": paginate(request, queries.delivery_list(request.user, state=state, channel=channel), PER_PAGE),
+                "state": state,
+                "channel": channel,
+                "states": DeliveryState.choices,
+                "channels": Channel.choices,
+                "failed": queries.delivery_list(request.user, state=DeliveryState.FAILED).count(),
+            },
+        )
 
 
 @login_required
