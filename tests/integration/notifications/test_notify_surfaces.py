@@ -163,3 +163,11 @@ def test_inbox_times_are_in_the_readers_zone(announced):
     assert "2026-11-26 08:45" in web(announced.alice).get(reverse("web:inbox")).content.decode()  # Asia/Tokyo
     web(announced.alice).post(reverse("web:inbox-preferences"), {"language": "en", "time_zone": "Europe/London"})
     assert "2026-11-25 23:45" in web(announced.alice).get(reverse("web:inbox")).content.decode()
+
+
+def test_pages_speak_japanese(announced, settings):
+    settings.LANGUAGE_CODE = "ja"
+    page = web(announced.alice).get(reverse("web:inbox")).content.decode()
+    assert "受信箱" in page and "すべて既読にする" in page and "通知の設定" in page
+    page = web(announced.csirt).get(reverse("web:webhook-list")).content.decode()
+    assert "Webhook を追加" in page and "署名" in page
