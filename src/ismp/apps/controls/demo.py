@@ -95,10 +95,10 @@ def _load() -> None:
         _controls(system, baseline.required(system.system_type), who, day)
         _gates(system, csirt, day)
     name, requester, reason = PENDING_EXCEPTION
-    system = System.objects.filter(name=name).first()
-    if system is not None:
+    launching = System.objects.filter(name=name).first()
+    if launching is not None:
         actor = Actor(users.get(requester), "demo", label="demo-loader")
-        services.request_exception(actor, system, reason=reason, expires_on=day + dt.timedelta(days=30))
+        services.request_exception(actor, launching, reason=reason, expires_on=day + dt.timedelta(days=30))
 
 
 def _controls(system: System, required: frozenset[Control], actor: Actor, day: dt.date) -> None:
