@@ -120,3 +120,21 @@ def test_a_webhook_that_never_answers_is_retried_later(
 def test_only_the_csirt_manages_webhooks(company):
     with pytest.raises(Forbidden):
         create_webhook(Actor(company.alice, "web"), name="mine", url="https://chat.example.jp/x")
+
+
+def test_a_paused_webhook_gets_nothing_new_and_keeps_what_waits(company, receiver, django_capture_on_commit_callbacks):
+    from ismp.apps.notifications.services import set_webhook_active
+
+    url, received = receiver
+    hook = create_webhook(csirt(company), name="paused", url=f"{url}/p")
+    with django_capture_on_commit_callbacks(execute=False):  # stored, not sent yet
+        announce("drill", [Subject(company.shop.pk, "CVE-2014-6271", "S+")], dedupe="p:1")
+    set_webhook_active(csirt(company), hook, False)
+    with django_capture_on_commit_callbacks(execute=True):
+        announce("drill", [Subject(company.shop.pk, "CVE-2014-6271", "S+")], dedupe="p:2")
+    row = Notification.objects.get(channel=Channel.WEBHOOK)
+    assert row.dedupe_key == "p:1" and row.state == DeliveryState.PENDING and received == []
+    assert deliver_pending().messages_sent == 0 and row.attempts == 0
+    assert row.drill and row.subject.startswith("【訓練】")  # the drill event is always a drill
+    set_webhook_active(csirt(company), hook, True)
+    assert deliver_pending().messages_sent == 1 and len(received) == 1

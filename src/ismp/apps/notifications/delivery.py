@@ -45,6 +45,7 @@ from ismp.engines.notify import (
 
 MAIL_ERRORS = (smtplib.SMTPException, OSError, ValueError)  # ValueError: Django's BadHeaderError
 WINDOW = dt.timedelta(hours=1)
+BATCH = 20_000  # notifications a run takes at most, so a backlog after an outage is worked off in steps
 
 
 @dataclass
@@ -83,16 +84,19 @@ def deliver_pending(
     *,
     http: httpx.Client | None = None,
     mail: BaseEmailBackend | None = None,
+    limit: int = BATCH,
 ) -> DeliveryReport:
-    """Send every due notification (see the module docstring). ``http`` and ``mail`` default to a client
-    with ISMP_NOTIFY_WEBHOOK_TIMEOUT and Django's configured mail backend."""
+    """Send due notifications, the oldest ``limit`` of them (the next run takes the rest), see the module
+    docstring. ``http`` and ``mail`` default to a client with ISMP_NOTIFY_WEBHOOK_TIMEOUT and Django's
+    configured mail backend. A paused webhook's notifications wait for it to be resumed."""
     now = now or timezone.now()
     report = DeliveryReport()
     due = (
         Notification.objects.filter(state=DeliveryState.PENDING, due_at__lte=now)
         .exclude(channel=Channel.INBOX)
+        .exclude(channel=Channel.WEBHOOK, webhook__active=False)
         .select_related("webhook")
-        .order_by("pk")
+        .order_by("pk")[:limit]
     )
     groups: dict[tuple[str, str], list[Notification]] = defaultdict(list)
     for row in due:

@@ -20,6 +20,7 @@ class EventType:
     intro: dict[str, str]
     escalates: bool = False  # also the head of the system's organisation and every CISO
     always_immediate: bool = False  # sent at once whatever the urgency (the CSIRT chose to alert now)
+    always_drill: bool = False  # marked 【訓練】/[DRILL] whatever the caller says
 
 
 EVENTS: dict[str, EventType] = {}
@@ -104,5 +105,6 @@ register(
             "procedure asks.",
         },
         always_immediate=True,
+        always_drill=True,
     )
 )

@@ -106,6 +106,7 @@ def announce(
     otherwise the mail waits for the recipient's daily digest. ``message`` and ``title`` are an alert's text.
     """
     kind = events.get(event)
+    drill = drill or kind.always_drill
     report = AnnounceReport(event)
     if not subjects:
         return report
