@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "ismp.cli.notify",
     "ismp.cli.controls",
     "ismp.cli.drill",
+    "ismp.cli.report",
 )
 
 

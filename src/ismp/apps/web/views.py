@@ -14,8 +14,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,16 +26,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ismp.apps.accounts import services as account_services
 from ismp.apps.accounts.choices import TokenScope
 from ismp.apps.accounts.models import ApiToken, Organisation, User
-from ismp.apps.audit.queries import audit_entries_for
 from ismp.apps.audit.services import Actor
-from ismp.apps.inventory.choices import Lifecycle, SystemType
-from ismp.apps.inventory.models import System
-from ismp.apps.inventory.queries import components_for, systems_for
-from ismp.errors import Forbidden, InputError
-
-RECENT_AUDIT_ENTRIES = 10
-PUBLIC_TYPES = (SystemType.PUBLIC_WEB, SystemType.PUBLIC_OTHER)
-
+from ismp.apps.inventory.queries import systems_for
+from ismp.errors import Forbidden, InputError, NotFound
 
 # ---------------------------------------------------------------------------------------- pagination
 
@@ -78,45 +71,26 @@ def healthz(request: HttpRequest) -> HttpResponse:
 # ----------------------------------------------------------------------------------------- dashboard
 
 
-def _breakdown(systems: QuerySet[System], field: str, choices: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """Systems counted by one choice field, every choice listed (zero included), in the choices' order."""
-    counts = dict(systems.order_by().values_list(field).annotate(n=Count("pk")))
-    return [{"value": value, "label": label, "count": counts.get(value, 0)} for value, label in choices]
-
-
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The bottom line of the user's scope: what is registered, where, in which state; recent changes."""
+    """The bottom line (ボトムラインの可視化): for the CSIRT, the CISO and auditors the whole company or one
+    organisation (``?organisation=CODE``, descendants included) or system (``?system=ID``); for an
+    administrator the summary of their own systems' work items. See ``ismp.apps.dashboard.queries``."""
+    from ismp.apps.dashboard.charts import trend_chart
+    from ismp.apps.dashboard.queries import summary
+
     user: Any = request.user
-    systems = systems_for(user)
-    totals = systems.aggregate(
-        systems=Count("pk"),
-        in_service=Count("pk", filter=Q(lifecycle=Lifecycle.IN_SERVICE)),
-        public=Count("pk", filter=Q(system_type__in=PUBLIC_TYPES)),
-        global_ip=Count("pk", filter=Q(has_global_ip=True)),
-    )
-    by_organisation = (
-        systems.order_by()
-        .values("organisation__code", "organisation__name")
-        .annotate(
-            count=Count("pk"),
-            in_service=Count("pk", filter=Q(lifecycle=Lifecycle.IN_SERVICE)),
-            public=Count("pk", filter=Q(system_type__in=PUBLIC_TYPES)),
+    try:
+        data = summary(
+            user, organisation=request.GET.get("organisation", "").strip(), system=request.GET.get("system") or None
         )
-        .order_by("-count", "organisation__code")
-    )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     return render(
         request,
         "web/dashboard.html",
-        {
-            "totals": totals,
-            "components": components_for(user).count(),
-            "by_type": _breakdown(systems, "system_type", SystemType.choices),
-            "by_lifecycle": _breakdown(systems, "lifecycle", Lifecycle.choices),
-            "by_organisation": list(by_organisation),
-            "recent_audit": list(audit_entries_for(user)[:RECENT_AUDIT_ENTRIES]) if user.reads_audit_trail else None,
-        },
+        {"summary": data, "chart": trend_chart(data.trend), "reports": user.sees_everything},
     )
 
 
