@@ -76,11 +76,8 @@ def _system(args: argparse.Namespace) -> Any:
 def cmd_gaps(args: argparse.Namespace) -> int:
     setup_django()
     from ismp.apps.controls import queries
-    from ismp.apps.inventory.queries import systems_for
 
-    systems = systems_for(_user(args))
-    if args.organisation:
-        systems = systems.filter(organisation__code=args.organisation)
+    systems = queries.assessed_systems(_user(args), organisation=args.organisation or "")
     coverage = queries.coverage(systems)
     gapped = queries.systems_with_gaps(systems)
     listed = list(gapped[: args.limit] if args.limit > 0 else gapped)

@@ -120,3 +120,13 @@ def test_baseline_editor_saves_a_new_version_for_the_csirt_only(company):
 def test_pages_need_a_login(company, name):
     response = Client().get(reverse(name))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_retired_systems_are_not_assessed(company):
+    from ismp.apps.controls import queries
+
+    company.mail.lifecycle = "retired"
+    company.mail.save()
+    page = client_for(company.csirt).get(reverse("web:controls-gaps")).content.decode()
+    assert "EC shop" in page and "Mail gateway" not in page
+    assert queries.coverage(queries.assessed_systems(company.csirt)).required == 10

@@ -157,10 +157,7 @@ class GapsViewSet(viewsets.ViewSet):
         responses={200: dict},
     )
     def list(self, request: Request) -> Response:
-        systems = systems_for(request.user)
-        organisation = request.query_params.get("organisation", "")
-        if organisation:
-            systems = systems.filter(organisation__code=organisation)
+        systems = queries.assessed_systems(request.user, organisation=request.query_params.get("organisation", ""))
         coverage = queries.coverage(systems)
         limit = min(_number(request, "limit", 100), 1000)
         offset = _number(request, "offset", 0)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from ismp.apps.accounts.choices import Role
 from ismp.apps.controls.choices import ExceptionState, Status
 from ismp.apps.controls.models import Baseline, GateCheck, GateException, SystemControl
+from ismp.apps.inventory.choices import Lifecycle
 from ismp.apps.inventory.models import System
 from ismp.apps.inventory.queries import can_change_system, systems_for
 from ismp.engines.controls import (
@@ -225,12 +226,13 @@ def coverage(
     return summarise(rows)
 
 
-def coverage_for(user: Any, *, organisation: str = "") -> Coverage:
-    """Coverage of the systems the user may see, optionally of one organisation (by code)."""
-    systems = systems_for(user)
+def assessed_systems(user: Any, *, organisation: str = "") -> QuerySet[System]:
+    """The systems the gaps pages, API and CLI assess: those the user may see, retired ones left out (a
+    retired system needs no controls), optionally of one organisation (by code)."""
+    systems = systems_for(user).exclude(lifecycle=Lifecycle.RETIRED)
     if organisation:
         systems = systems.filter(organisation__code=organisation)
-    return coverage(systems)
+    return systems
 
 
 # ------------------------------------------------------------------------------------ gates

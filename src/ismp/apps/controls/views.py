@@ -73,10 +73,8 @@ def _form_errors(request: HttpRequest, form: Form) -> None:
 @require_GET
 def gaps(request: HttpRequest) -> HttpResponse:
     """/controls/: coverage per organisation and the systems with gaps, most gaps first."""
-    systems = systems_for(request.user)
     organisation = request.GET.get("organisation", "")
-    if organisation:
-        systems = systems.filter(organisation__code=organisation)
+    systems = queries.assessed_systems(request.user, organisation=organisation)
     page = paginate(request, queries.systems_with_gaps(systems), SYSTEMS_PER_PAGE)
     evaluated = queries.gaps_by_system(list(page.object_list))
     rows = [(s, evaluated[s.pk]) for s in page.object_list]
