@@ -171,3 +171,20 @@ def test_pages_speak_japanese(announced, settings):
     assert "受信箱" in page and "すべて既読にする" in page and "通知の設定" in page
     page = web(announced.csirt).get(reverse("web:webhook-list")).content.decode()
     assert "Webhook を追加" in page and "署名" in page
+
+
+def test_list_pages_cost_the_same_queries_whatever_their_length(announced):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(user, name: str) -> int:
+        client = web(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(name)).status_code == 200
+        return len(captured)
+
+    before = (queries(announced.alice, "web:inbox"), queries(announced.csirt, "web:notification-list"))
+    for n in range(10):
+        announce("finding.new", [Subject(announced.shop.pk, f"CVE-2026-{n:04d}", "A")], dedupe=f"q:{n}")
+    after = (queries(announced.alice, "web:inbox"), queries(announced.csirt, "web:notification-list"))
+    assert after == before
