@@ -184,3 +184,18 @@ def test_after_the_last_attempt_a_notification_is_failed_until_retried(
         assert retry(Actor(mailboxes.csirt, "web")) == 1
     row.refresh_from_db()
     assert row.state == DeliveryState.SENT and len(smtp_down.inbox.messages) == 1
+
+
+def test_nothing_is_stored_or_sent_when_the_callers_transaction_rolls_back(
+    mailboxes, smtp, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    class Abort(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Abort), transaction.atomic():
+        announce("finding.new", [Subject(mailboxes.shop.pk, SHELLSHOCK, "S+")], dedupe="rollback:1")
+        assert Notification.objects.count() == 2  # stored with the caller's work…
+        raise Abort
+    assert Notification.objects.count() == 0 and smtp.inbox.messages == []  # …and gone with it
