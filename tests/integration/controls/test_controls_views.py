@@ -130,3 +130,21 @@ def test_retired_systems_are_not_assessed(company):
     page = client_for(company.csirt).get(reverse("web:controls-gaps")).content.decode()
     assert "EC shop" in page and "Mail gateway" not in page
     assert queries.coverage(queries.assessed_systems(company.csirt)).required == 10
+
+
+def test_an_exception_that_lapsed_before_the_checks_passed_is_shown(company, portal):
+    from ismp.apps.inventory import services as inventory
+
+    exception = services.request_exception(
+        Actor(company.alice, "test"), portal, reason="launch day", expires_on=dt.date.today()
+    )
+    services.decide_exception(Actor(company.ciso, "test"), exception, approve=True)
+    inventory.save_system(Actor(company.alice, "test"), {"lifecycle": "in_service"}, system=portal)
+    url = reverse("web:controls-exceptions")
+    assert 'id="lapsed"' not in client_for(company.ciso).get(url).content.decode()
+    GateException.objects.filter(pk=exception.pk).update(expires_on=dt.date.today() - dt.timedelta(days=1))
+    page = client_for(company.ciso).get(url).content.decode()
+    assert 'id="lapsed"' in page and "design review not recorded, pre-launch diagnosis not recorded" in page
+    for kind in ("design_review", "prelaunch"):
+        services.record_gate_check(Actor(company.csirt, "test"), portal, kind, "passed", evidence="done")
+    assert 'id="lapsed"' not in client_for(company.ciso).get(url).content.decode()

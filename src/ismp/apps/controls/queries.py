@@ -40,6 +40,7 @@ from ismp.engines.controls import (
     GateState,
     SystemControls,
     evaluate,
+    launch_blockers,
     make_baseline,
     summarise,
 )
@@ -268,6 +269,26 @@ def system_controls_for(user: Any) -> QuerySet[SystemControl]:
     return SystemControl.objects.filter(system__in=systems_for(user).values("pk")).select_related(
         "system", "checked_by"
     )
+
+
+def lapsed_exceptions(user: Any, *, day: dt.date | None = None) -> list[tuple[GateException, list[str]]]:
+    """Approved exceptions that have expired while their system still lacks passed checks (and has no
+    newer valid exception): the system runs outside the framework, so the CISO sees it with what is still
+    missing. Three queries."""
+    day = day or today()
+    expired = list(
+        exceptions_for(user)
+        .filter(state=ExceptionState.APPROVED, expires_on__lt=day, system__lifecycle=Lifecycle.IN_SERVICE)
+        .order_by("expires_on", "pk")
+    )
+    states = gate_states(sorted({e.system_id for e in expired}), day=day)
+    lapsed, seen = [], set()
+    for exception in reversed(expired):  # the latest expiry per system
+        blockers = launch_blockers(states[exception.system_id], day)
+        if blockers and exception.system_id not in seen:
+            lapsed.append((exception, blockers))
+        seen.add(exception.system_id)
+    return lapsed[::-1]
 
 
 def pending_exceptions(user: Any) -> QuerySet[GateException]:

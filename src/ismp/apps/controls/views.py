@@ -216,6 +216,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
         "controls/exceptions.html",
         {
             "pending": queries.pending_exceptions(request.user),
+            "lapsed": queries.lapsed_exceptions(request.user),
             "decided": visible.exclude(state="pending").order_by("-decided_at", "-pk")[:100],
             "can_decide": queries.can_decide_exception(request.user),
             "today": queries.today(),
