@@ -181,10 +181,10 @@ def _audience(kind: events.EventType, subjects: Sequence[Subject]) -> _Audience:
     through = System.administrators.through.objects.filter(system_id__in=system_ids)
     for system_id, user_id in through.values_list("system_id", "user_id"):
         admins[system_id].append(user_id)
-    users: dict[int, list[Subject]] = defaultdict(list)
+    users: dict[int, dict[Subject, None]] = defaultdict(dict)  # an ordered set per person
     for subject in subjects:
         for user_id in admins.get(subject.system_id, ()):
-            users[user_id].append(subject)
+            users[user_id][subject] = None
     if kind.escalates:
         heads = dict(
             Organisation.objects.filter(pk__in={org for _, org in systems.values()}, head__isnull=False).values_list(
@@ -195,10 +195,9 @@ def _audience(kind: events.EventType, subjects: Sequence[Subject]) -> _Audience:
         for subject in subjects:
             head = heads.get(systems[subject.system_id][1]) if subject.system_id in systems else None
             for user_id in {*cisos, *([head] if head else [])}:
-                if subject not in users[user_id]:
-                    users[user_id].append(subject)
+                users[user_id][subject] = None
     return _Audience(
-        users={pk: subs for pk, subs in users.items() if subs},
+        users={pk: list(subs) for pk, subs in users.items() if subs},
         webhooks=_webhook_audience(kind.name, subjects, {pk: org for pk, (_, org) in systems.items()}),
         system_names={pk: name for pk, (name, _) in systems.items()},
     )
