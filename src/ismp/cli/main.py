@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "ismp.cli.matching",
     "ismp.cli.findings",
     "ismp.cli.workitems",
+    "ismp.cli.urgency",
     "ismp.cli.notify",
     "ismp.cli.controls",
     "ismp.cli.drill",
