@@ -44,10 +44,10 @@ class Control(StrEnum):
 
 
 CONTROL_NAMES: Mapping[Control, tuple[str, str]] = {
-    Control.FIREWALL: ("Firewall (FW)", "ファイアウォール"),
-    Control.IDS_IPS: ("IDS/IPS", "侵入検知・防御 (IDS/IPS)"),
+    Control.FIREWALL: ("Firewall", "ファイアウォール"),
+    Control.IDS_IPS: ("IDS/IPS", "侵入検知・防御"),
     Control.MAIL_WEB_AV: ("Mail/web antivirus", "メール・Webウイルス対策"),
-    Control.WAF: ("Web application firewall (WAF)", "WAF"),
+    Control.WAF: ("WAF", "Webアプリケーションファイアウォール"),
     Control.VM_SECURITY: ("VM security", "仮想サーバセキュリティ"),
     Control.PROFILING: ("Profiling", "プロファイリング"),
     Control.REALTIME_MALWARE: ("Real-time malware detection", "リアルタイムマルウェア検知"),

@@ -140,3 +140,9 @@ def test_systems_with_gaps_are_counted_in_sql(company):
     assert [(s.name, s.gap_count, s.required_count) for s in rows] == [("EC shop", 9, 10)]
     put(company, company.mail, "firewall", "implemented", review_by=YESTERDAY)
     assert [s.name for s in queries.systems_with_gaps(System.objects.all())] == ["EC shop", "Mail gateway"]
+
+
+def test_overlong_values_are_refused_not_cut(company):
+    with pytest.raises(InputError, match="at most 500"):
+        put(company, company.shop, "waf", "implemented", reference="https://x.example/" + "a" * 500)
+    assert not SystemControl.objects.exists()

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ismp.engines.controls import CONTROL_NAMES, Control, ControlStatus, GateKind, GateResult
+from ismp.engines.controls import CONTROL_NAMES, Control, ControlStatus, GapReason, GateKind, GateResult
 
 CONTROL_CHOICES: list[tuple[str, str]] = [(c.value, f"{CONTROL_NAMES[c][0]} ({CONTROL_NAMES[c][1]})") for c in Control]
 """The controls of DESIGN.md's table in its order, labelled "English (日本語)"."""
@@ -30,3 +30,12 @@ class ExceptionState(models.TextChoices):
     PENDING = "pending", _("Pending (承認待ち)")
     APPROVED = "approved", _("Approved (承認)")
     REFUSED = "refused", _("Refused (却下)")
+
+
+GAP_LABELS = {
+    GapReason.NOT_RECORDED: _("Not recorded (未登録)"),
+    GapReason.MISSING: _("Missing (未実装)"),
+    GapReason.PARTIAL: _("Partially implemented (一部実装)"),
+    GapReason.STALE: _("Stale evidence (根拠の期限切れ)"),
+}
+"""How each kind of gap reads on the pages."""

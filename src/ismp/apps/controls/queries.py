@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ismp.apps.accounts.choices import Role
-from ismp.apps.controls.choices import ExceptionState, Status
+from ismp.apps.controls.choices import GAP_LABELS, ExceptionState, Status
 from ismp.apps.controls.models import Baseline, GateCheck, GateException, SystemControl
 from ismp.apps.inventory.choices import Lifecycle
 from ismp.apps.inventory.models import System
@@ -134,6 +134,7 @@ def system_controls(system: System, *, day: dt.date | None = None) -> tuple[Syst
             "record": recorded.get(control.value),
             "required": control in result.required,
             "gap": reasons.get(control),
+            "gap_label": GAP_LABELS[reasons[control]] if control in reasons else "",
         }
         for control in Control
     ]

@@ -34,12 +34,12 @@ from ismp.errors import Forbidden, InputError
 MAX_TEXT = 4000
 
 
-def _text(value: str | None, field: str, *, required: str = "") -> str:
+def _text(value: str | None, field: str, *, required: str = "", limit: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if required and not value:
         raise InputError(required, field=field)
-    if len(value) > MAX_TEXT:
-        raise InputError(f"{field} has {len(value)} characters; at most {MAX_TEXT} are kept", field=field)
+    if len(value) > limit:
+        raise InputError(f"{field} has {len(value)} characters; at most {limit} are kept", field=field)
     return value
 
 
@@ -79,8 +79,8 @@ def set_control(
         "status": status,
         "reason": reason,
         "evidence": _text(evidence, "evidence"),
-        "reference": _text(reference, "reference")[:500],
-        "evidence_file": _text(evidence_file, "evidence_file")[:255],
+        "reference": _text(reference, "reference", limit=500),
+        "evidence_file": _text(evidence_file, "evidence_file", limit=255),
         "review_by": review_by,
         "checked_by": actor.user,
         "checked_at": timezone.now(),
@@ -162,7 +162,7 @@ def record_gate_check(
             result=result,
             performed_on=performed_on,
             evidence=_text(evidence, "evidence", required="say what was checked and where the report is"),
-            reference=_text(reference, "reference")[:500],
+            reference=_text(reference, "reference", limit=500),
             recorded_by=actor.user,
         )
         audit.record(actor, AuditAction.CREATE, check, None, audit.snapshot(check))

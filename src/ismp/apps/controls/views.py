@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ismp.apps.accounts.models import Organisation
 from ismp.apps.audit.services import Actor
 from ismp.apps.controls import queries, services
+from ismp.apps.controls.choices import GAP_LABELS
 from ismp.apps.controls.forms import (
     BaselineForm,
     ControlStatusForm,
@@ -86,6 +87,7 @@ def gaps(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "names": _names(),
+            "gap_labels": {reason.value: label for reason, label in GAP_LABELS.items()},
             "organisation": organisation,
             "organisations": Organisation.objects.order_by("code"),
             "baseline": queries.current_baseline(),
