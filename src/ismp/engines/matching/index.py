@@ -85,7 +85,8 @@ class _Filed:
 
     def __init__(self) -> None:
         self.exact: dict[Product, dict[object, list[Entry]]] = defaultdict(lambda: defaultdict(list))
-        self.scan: dict[Product, list[Scanned]] = defaultdict(list)
+        # by product, then by vulnerability (a popular product has thousands: one is removed without a scan)
+        self.scan: dict[Product, dict[int, list[Scanned]]] = defaultdict(dict)
         self.everywhere: list[Entry] = []
 
     def file(self, key: int, criterion: CpeMatch) -> Place:
@@ -98,7 +99,7 @@ class _Filed:
             or criterion.version_end_including
             or (criterion.version_start_including or criterion.version_start_excluding)
         ):
-            self.scan[name].append((key, criterion, _bounds(criterion)))
+            self.scan[name].setdefault(key, []).append((key, criterion, _bounds(criterion)))
             return name, _SCAN
         else:
             self.exact[name][place].append((key, criterion))
@@ -109,7 +110,7 @@ class _Filed:
             if product is None:
                 self.everywhere = [e for e in self.everywhere if e[0] != key]
             elif version is _SCAN:
-                self.scan[product] = [e for e in self.scan.get(product, ()) if e[0] != key]
+                self.scan[product].pop(key, None)
             else:
                 self.exact[product][version] = [e for e in self.exact[product][version] if e[0] != key]
 
@@ -120,9 +121,11 @@ class _Filed:
         # a criterion that leaves the update ANY compares its bounds with the vendor's whole version (judge)
         joined = joined_version(name)
         whole = tokenise_cached(joined) if joined else None
+        scanned = self.scan.get(product)
         found = [
             (key, criterion)
-            for key, criterion, bounds in self.scan.get(product, ())
+            for entries in (scanned.values() if scanned else ())
+            for key, criterion, bounds in entries
             if bounds is None
             or items is None
             or _inside(items, bounds)
@@ -143,6 +146,9 @@ class CriteriaIndex:
     def __init__(self) -> None:
         self._configurations: dict[int, tuple[Configuration, ...]] = {}
         self._plain: dict[int, bool] = {}  # every configuration is an OR of criteria: no tree needed
+        # a plain vulnerability naming one criterion text twice (other bounds): each criterion's place in the
+        # configurations, so that the first of equally sure matches is evaluate's, not the filing order's
+        self._rank: dict[int, dict[CpeMatch, int]] = {}
         self._filed = _Filed()
         self._places: dict[int, set[Place]] = {}
         self._judged: dict[Product, dict[ComponentRecord, _Judged]] = defaultdict(dict)
@@ -165,6 +171,10 @@ class CriteriaIndex:
         self.discard(key)
         self._configurations[key] = tuple(configurations)
         self._plain[key] = all(_plain_configuration(c) for c in configurations)
+        if self._plain[key]:
+            order = [m for c in configurations for node in c.nodes for m in node.matches]
+            if len({m.criteria for m in order}) < len(order):
+                self._rank[key] = {m: i for i, m in reversed(list(enumerate(order)))}
         criteria = set(all_criteria(configurations))
         places = {self._filed.file(key, m) for m in criteria}
         self._places[key] = places
@@ -182,6 +192,7 @@ class CriteriaIndex:
         if key not in self._configurations:
             return
         del self._configurations[key], self._plain[key]
+        self._rank.pop(key, None)
         places = self._places.pop(key)
         self._filed.remove(key, places)
         self._trees.pop(key, None)
@@ -210,6 +221,9 @@ class CriteriaIndex:
             if key in trees:
                 matches = self._tree(key, pairs)
             else:
+                if key in self._rank and len(pairs) > 1:
+                    rank = self._rank[key]
+                    pairs = sorted(pairs, key=lambda pair: rank[pair[0]])
                 matches = [m for _, m in pairs]
                 if len(matches) > 1:
                     matches = _best(matches)
