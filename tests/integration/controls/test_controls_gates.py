@@ -121,6 +121,8 @@ def test_only_the_ciso_decides(company, portal, role):
 def test_who_requests_an_exception(company, portal, role, allowed):
     if allowed:
         assert ask(company, portal, user=company.users()[role]).state == "pending"
+        entry = AuditEntry.objects.get(object_type="controls.gateexception")
+        assert entry.action == "create" and entry.actor_name == role and entry.after["reason"]
     else:
         with pytest.raises(Forbidden):
             ask(company, portal, user=company.users()[role])

@@ -148,3 +148,35 @@ def test_an_exception_that_lapsed_before_the_checks_passed_is_shown(company, por
     for kind in ("design_review", "prelaunch"):
         services.record_gate_check(Actor(company.csirt, "test"), portal, kind, "passed", evidence="done")
     assert 'id="lapsed"' not in client_for(company.ciso).get(url).content.decode()
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_pages_take_as_many_queries_for_many_systems_as_for_few(company):
+    from ismp.apps.controls.models import GateCheck as Check
+    from ismp.apps.inventory.models import System
+
+    client = client_for(company.csirt)
+    urls = [reverse("web:controls-gaps"), "/api/controls/gaps/", "/api/controls/status/", "/api/controls/gate-checks/"]
+    services.set_control(Actor(company.csirt, "test"), company.shop, "firewall", "partial")
+    services.record_gate_check(Actor(company.csirt, "test"), company.shop, "prelaunch", "passed", evidence="x")
+    few = [_queries(client, url) for url in urls]
+    for i in range(15):
+        system = System.objects.create(name=f"s{i}", organisation=company.ops, system_type="internal")
+        SystemControl.objects.create(system=system, control="profiling", status="missing", checked_by=company.alice)
+        Check.objects.create(
+            system=system,
+            kind="prelaunch",
+            result="failed",
+            performed_on=dt.date.today(),
+            evidence="x",
+            recorded_by=company.csirt,
+        )
+    assert [_queries(client, url) for url in urls] == few
