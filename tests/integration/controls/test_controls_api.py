@@ -118,3 +118,15 @@ def test_gaps_filter_and_bad_paging(company):
     body = client.get("/api/controls/gaps/?organisation=OPS").json()
     assert [s["system"] for s in body["systems"]] == ["Mail gateway"] and body["total"]["required"] == 8
     assert client.get("/api/controls/gaps/?limit=x").status_code == 400
+
+
+def test_per_system_summary_with_the_launch_gate(company, portal):
+    services.set_control(Actor(company.csirt, "test"), portal, "waf", "implemented", evidence="on")
+    services.record_gate_check(Actor(company.csirt, "test"), portal, "design_review", "passed", evidence="DR")
+    body = client_for(company, "alice").get(f"/api/controls/systems/{portal.pk}/").json()
+    assert body["implemented"] == ["waf"] and len(body["gaps"]) == 9 and len(body["required"]) == 10
+    assert body["gates"] == {"design_review": "passed", "prelaunch": None}
+    assert body["launch_blockers"] == ["pre-launch diagnosis not recorded"]
+    listed = client_for(company, "bob").get("/api/controls/systems/").json()["results"]
+    assert [s["system"] for s in listed] == ["Mail gateway"]
+    assert client_for(company, "bob").get(f"/api/controls/systems/{portal.pk}/").status_code == 404

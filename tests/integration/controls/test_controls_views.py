@@ -164,7 +164,13 @@ def test_pages_take_as_many_queries_for_many_systems_as_for_few(company):
     from ismp.apps.inventory.models import System
 
     client = client_for(company.csirt)
-    urls = [reverse("web:controls-gaps"), "/api/controls/gaps/", "/api/controls/status/", "/api/controls/gate-checks/"]
+    urls = [
+        reverse("web:controls-gaps"),
+        "/api/controls/gaps/",
+        "/api/controls/status/",
+        "/api/controls/gate-checks/",
+        "/api/controls/systems/",
+    ]
     services.set_control(Actor(company.csirt, "test"), company.shop, "firewall", "partial")
     services.record_gate_check(Actor(company.csirt, "test"), company.shop, "prelaunch", "passed", evidence="x")
     few = [_queries(client, url) for url in urls]

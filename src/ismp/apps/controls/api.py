@@ -22,8 +22,9 @@ from ismp.apps.audit.services import Actor
 from ismp.apps.controls import queries, services
 from ismp.apps.controls.choices import CONTROL_CHOICES, Gate, Result, Status
 from ismp.apps.controls.models import GateCheck, GateException, SystemControl
+from ismp.apps.inventory.models import System
 from ismp.apps.inventory.queries import systems_for
-from ismp.engines.controls import CONTROL_NAMES, SYSTEM_TYPES, Control
+from ismp.engines.controls import CONTROL_NAMES, SYSTEM_TYPES, Control, GateKind, launch_blockers
 from ismp.errors import InputError
 
 
@@ -208,6 +209,51 @@ def _coverage_row(row: Any) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------------------------------------ per system
+
+
+def _system_bodies(systems: list[Any]) -> list[dict[str, Any]]:
+    """Each system against the baseline and its launch gate (four queries for any number of systems)."""
+    evaluated = queries.gaps_by_system(systems)
+    day = queries.today()
+    gates = queries.gate_states([s.pk for s in systems], day=day)
+    return [
+        {
+            "id": s.pk,
+            "system": s.name,
+            "organisation": s.organisation.code,
+            "system_type": s.system_type,
+            "lifecycle": s.lifecycle,
+            "required": [c.value for c in Control if c in evaluated[s.pk].required],
+            "implemented": [c.value for c in Control if c in evaluated[s.pk].implemented],
+            "not_applicable": [c.value for c in Control if c in evaluated[s.pk].not_applicable],
+            "gaps": [{"control": g.control.value, "reason": g.reason.value} for g in evaluated[s.pk].gaps],
+            "gates": {k.value: gates[s.pk].results.get(k) for k in GateKind},
+            "exception_expires": gates[s.pk].exception_expires,
+            "launch_blockers": launch_blockers(gates[s.pk], day),
+        }
+        for s in systems
+    ]
+
+
+class SystemSummaryViewSet(viewsets.GenericViewSet[System]):
+    """Each system you may see against the baseline: required controls, what is implemented or not
+    applicable, the gaps with their reason, the latest design review and pre-launch diagnosis, and what
+    keeps it from entering service (``launch_blockers``, empty when it may)."""
+
+    def get_queryset(self) -> Any:
+        return systems_for(self.request.user).select_related("organisation").order_by("name")
+
+    @extend_schema(responses={200: dict})
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(_system_bodies(list(page or [])))
+
+    @extend_schema(responses={200: dict})
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return Response(_system_bodies([self.get_object()])[0])
+
+
 # ------------------------------------------------------------------------------------------ gates
 
 
@@ -329,5 +375,6 @@ def register(router: DefaultRouter) -> None:
     router.register("controls/baseline", BaselineViewSet, basename="controls-baseline")
     router.register("controls/status", SystemControlViewSet, basename="controls-status")
     router.register("controls/gaps", GapsViewSet, basename="controls-gaps")
+    router.register("controls/systems", SystemSummaryViewSet, basename="controls-system")
     router.register("controls/gate-checks", GateCheckViewSet, basename="controls-gate-check")
     router.register("controls/gate-exceptions", GateExceptionViewSet, basename="controls-gate-exception")
