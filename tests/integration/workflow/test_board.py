@@ -9,6 +9,8 @@ import io
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +23,7 @@ from ismp.apps.workflow import queries, services
 from ismp.apps.workflow.models import WorkItem
 from ismp.engines.workflow import Action, Step
 
-from .test_web import client_for, items, page  # noqa: F401  # the shared work items
+from .test_web import client_for, items, make_item, page  # noqa: F401  # the shared work items
 
 FEEDS = Path(__file__).resolve().parents[3] / "src" / "ismp" / "apps" / "inventory" / "demo" / "feeds"
 BASH = "cpe:2.3:a:gnu:bash:4.3:*:*:*:*:*:*:*"
@@ -116,6 +118,21 @@ def test_sorted_by_organisation_or_system(company, items):  # noqa: F811
     assert body.index(">EC shop</a>") < body.index(">Mail gateway</a>")
     body = page(client_for(company.csirt).get(reverse("web:board-detail", args=["CVE-2014-6271"])))
     assert body.index(">Mail gateway</a>") < body.index(">EC shop</a>")
+
+
+def test_the_board_takes_a_constant_number_of_queries(company, items):  # noqa: F811
+    client = client_for(company.csirt)
+    url = reverse("web:board-detail", args=["CVE-2014-6271"])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for number in range(10):
+        system = System.objects.create(name=f"web-{number}", organisation=company.web, system_type="internal")
+        system.administrators.set([company.alice])
+        item = make_item(system, "CVE-2014-6271", "S+")
+        answer(company.alice, item, Step(Action.DECIDE, needed=True))
+    with CaptureQueriesContext(connection) as many:
+        body = page(client.get(url))
+    assert len(many) == len(few) and body.count("web-") >= 10
 
 
 def test_the_board_is_scoped(company, items):  # noqa: F811

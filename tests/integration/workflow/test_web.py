@@ -298,6 +298,15 @@ def test_s_plus_service_stop_and_resumption(company, items):
     assert response.status_code == 400 and "S- only" in page(response)
 
 
+def test_a_stop_time_is_read_in_the_users_zone(company, items):
+    from ismp.apps.notifications.models import Preference
+
+    Preference.objects.create(user=company.alice, language="en", time_zone="Europe/Paris")
+    assert act(company.alice, items.shellshock, "record_stop", at="2026-11-20T09:00").status_code == 302
+    stopped = WorkItem.objects.get(pk=items.shellshock.pk).service_stopped_at
+    assert stopped == dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)  # 09:00 in Paris (CET)
+
+
 def test_s_minus_grounds_for_not_stopping_are_the_service_owners(company, items):
     item = items.sminus
     body = page(client_for(company.sam).get(reverse("web:workitem-detail", args=[item.pk])))

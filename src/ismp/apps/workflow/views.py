@@ -169,7 +169,9 @@ def workitem_act(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Unknown action %(action)r.") % {"action": request.POST.get("action", "")})
         return _detail(request, item, status=400)
     form = form_class(request.POST)
-    if not form.is_valid():
+    with timezone.override(queries.user_time_zone(request.user)):  # a stop time is typed in the user's zone
+        valid = form.is_valid()
+    if not valid:
         messages.error(request, _("%(action)s: correct the fields below.") % {"action": form.label})
         return _detail(request, item, form, status=400)
     try:
