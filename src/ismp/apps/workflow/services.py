@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from ismp.apps.audit import services as audit
 from ismp.apps.audit.models import AuditAction
 from ismp.apps.audit.services import Actor
+from ismp.apps.bulk import db_datetime, insert_rows, update_rows
 from ismp.apps.findings.choices import Confidence, FindingState
 from ismp.apps.findings.models import Finding
 from ismp.apps.inventory.models import System
@@ -192,6 +194,9 @@ class UrgencyReport:
         return {k: v for k, v in self.__dict__.items() if k != "announced"} | {"announced": len(self.announced)}
 
 
+_URGENCY_FIELDS = ("value", "level", "possibility", "explanation", "matrix_version", "computed_at")
+
+
 def recompute_urgency(vuln_pks: Iterable[int] | None, *, actor: Actor = audit.SYSTEM_ACTOR) -> UrgencyReport:
     """Decide the urgency of these vulnerabilities (all when None) again, store what changed, and carry it to
     their open work items: a rise shortens the deadlines and is announced; a fall (an input changed) is
@@ -226,8 +231,11 @@ def recompute_urgency(vuln_pks: Iterable[int] | None, *, actor: Actor = audit.SY
                         setattr(row, name, value)
                     update.append(row)
             VulnerabilityUrgency.objects.bulk_create(create, batch_size=CHUNK)
-            VulnerabilityUrgency.objects.bulk_update(
-                update, ["value", "level", "possibility", "explanation", "matrix_version", "computed_at"], CHUNK
+            update_rows(
+                VulnerabilityUrgency,
+                "vulnerability_id",
+                _URGENCY_FIELDS,
+                ((*(getattr(row, name) for name in _URGENCY_FIELDS[:-1]), db_datetime(now), row.pk) for row in update),
             )
             report.changed += len(create) + len(update)
             _carry_to_items(decided, policy, now, actor, report)
@@ -238,35 +246,43 @@ def recompute_urgency(vuln_pks: Iterable[int] | None, *, actor: Actor = audit.SY
 def _carry_to_items(
     decided: Mapping[int, engine.Urgency], policy: Policy, now: dt.datetime, actor: Actor, report: UrgencyReport
 ) -> None:
+    """Set the new urgency on the live items (not overridden) whose urgency differs: one UPDATE per
+    vulnerability and direction, the history rows in one insert. A rise takes the earlier of each item's
+    deadlines and the new urgency's; a fall keeps the deadlines."""
     live = [s.value for s in machine.OPEN_STATES | {machine.State.ACCEPTED}]
-    items = WorkItem.objects.filter(vulnerability_id__in=list(decided), state__in=live, urgency_override="")
-    changed: list[WorkItem] = []
-    events: list[WorkItemEvent] = []
-    for item in items.only("pk", "vulnerability_id", "urgency", "urgency_explanation", "answer_due", "due", "version"):
-        urgency = decided[item.vulnerability_id or 0]
-        if urgency.value == item.urgency and urgency.explanation == item.urgency_explanation:
+    rows = WorkItem.objects.filter(vulnerability_id__in=list(decided), state__in=live, urgency_override="")
+    changed: dict[tuple[int, bool], list[int]] = defaultdict(list)  # (vulnerability, rise) → items
+    events = []
+    stamp = db_datetime(now)
+    for pk, vuln_id, old, state in rows.values_list("pk", "vulnerability_id", "urgency", "state"):
+        urgency = decided[vuln_id or 0]
+        if urgency.value == old:
             continue
-        before = item.urgency
-        rise = engine.URGENCY_RANK[urgency.value] > engine.URGENCY_RANK[before]
-        fall = engine.URGENCY_RANK[urgency.value] < engine.URGENCY_RANK[before]
-        item.urgency, item.urgency_explanation = urgency.value, urgency.explanation
+        rise = engine.URGENCY_RANK[urgency.value] > engine.URGENCY_RANK[old]
+        changed[(vuln_id or 0, rise)].append(pk)
+        action = "urgency_raised" if rise else "urgency_lowered"
+        events.append((pk, stamp, actor.user_id, actor.name, action, state, state, f"{old} → {urgency.explanation}"))
+        if rise:
+            report.items_raised += 1
+            report.announced.append(pk)
+        else:
+            report.items_lowered += 1
+    for (vuln_id, rise), pks in changed.items():
+        urgency = decided[vuln_id]
+        values: dict[str, Any] = {
+            "urgency": urgency.value,
+            "urgency_explanation": urgency.explanation,
+            "version": F("version") + 1,
+            "updated_at": now,
+        }
         if rise:
             periods = policy.periods(urgency.value, now)
-            item.answer_due = min(item.answer_due, periods.answer_due)
-            item.due = min(item.due, periods.due)
-            report.items_raised += 1
-            report.announced.append(item.pk)
-        report.items_lowered += fall
-        item.version += 1
-        item.updated_at = now
-        changed.append(item)
-        if rise or fall:
-            action = "urgency_raised" if rise else "urgency_lowered"
-            events.append(_event(item, actor, action, note=f"{before} → {urgency.explanation}", at=now))
-    WorkItem.objects.bulk_update(
-        changed, ["urgency", "urgency_explanation", "answer_due", "due", "version", "updated_at"], CHUNK
-    )
-    WorkItemEvent.objects.bulk_create(events, batch_size=CHUNK)
+            values["answer_due"] = Least(F("answer_due"), Value(periods.answer_due))
+            values["due"] = Least(F("due"), Value(periods.due))
+        for start in range(0, len(pks), CHUNK):
+            WorkItem.objects.filter(pk__in=pks[start : start + CHUNK]).update(**values)
+    columns = ("item_id", "at", "actor_id", "actor_label", "action", "from_state", "to_state", "note")
+    insert_rows(WorkItemEvent, columns, events)
 
 
 def recompute_pending_urgency() -> UrgencyReport:
