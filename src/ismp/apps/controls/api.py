@@ -244,7 +244,7 @@ class SystemSummaryViewSet(viewsets.GenericViewSet[System]):
     def get_queryset(self) -> Any:
         return systems_for(self.request.user).select_related("organisation").order_by("name")
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="controls_systems_list", responses={200: dict})
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(_system_bodies(list(page or [])))
