@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ismp.engines.controls import (
     DEFAULT_BASELINE,
@@ -167,3 +169,33 @@ def test_refusal_names_the_system_and_what_is_missing():
     assert refusal("EC shop", blockers) == (
         "EC shop cannot enter in service: design review not passed, pre-launch diagnosis not recorded"
     )
+
+
+records_strategy = st.lists(
+    st.builds(
+        ControlRecord,
+        st.sampled_from(list(Control)),
+        st.sampled_from(list(ControlStatus)),
+        st.one_of(st.none(), st.dates(min_value=date(2026, 11, 1), max_value=date(2026, 12, 31))),
+    ),
+    max_size=12,
+)
+
+
+@given(st.sampled_from(SYSTEM_TYPES), records_strategy)
+def test_every_required_control_is_exactly_one_of_implemented_not_applicable_or_gap(system_type, records):
+    required = DEFAULT_BASELINE.required(system_type)
+    result = evaluate(required, records, TODAY)
+    gaps = result.gap_controls
+    assert result.implemented | result.not_applicable | gaps == required
+    assert not (result.implemented & result.not_applicable) and not (result.implemented & gaps)
+    assert not (result.not_applicable & gaps) and len(gaps) == len(result.gaps)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(SYSTEM_TYPES), records_strategy)))
+def test_coverage_adds_up(systems):
+    result = coverage_of([(org, org, t, r) for org, t, r in systems], DEFAULT_BASELINE, TODAY)
+    assert result.total.systems == len(systems)
+    assert result.required == sum(len(DEFAULT_BASELINE.required(t)) for _, t, _ in systems)
+    assert result.required == result.implemented + result.total.not_applicable + result.gaps
+    assert all(0 <= row.stale <= row.gaps for row in result.rows)
