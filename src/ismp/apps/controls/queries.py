@@ -97,11 +97,10 @@ def baseline_history() -> QuerySet[Baseline]:
 # ------------------------------------------------------------------------------------ status and gaps
 
 
-def _required(baseline: BaselineRules, prefix: str = "") -> Q:
-    """Rows of SystemControl (``prefix`` = "" ) or of a relation to it whose control the baseline requires
-    of their system's type."""
+def _required(baseline: BaselineRules) -> Q:
+    """SystemControl rows whose control the baseline requires of their system's type."""
     parts = [
-        Q(**{f"{prefix}system__system_type": t, f"{prefix}control__in": [c.value for c in controls]})
+        Q(system__system_type=t, control__in=[c.value for c in controls])
         for t, controls in baseline.requirements.items()
         if controls
     ]
