@@ -337,3 +337,71 @@ def test_page_makes_the_same_number_of_queries_whatever_the_size(estate, usernam
         assert client.get(url).status_code == 200
         assert client.get(url, {"organisation": "HQ"}).status_code == 200
     assert len(summary(user).systems) > 1
+
+
+# ------------------------------------------------------------------------------------------ roll-up
+
+
+def _figures(data: Any) -> dict[str, Any]:
+    body = data.as_dict()
+    return {
+        k: body[k] for k in ("total", "by_urgency", "by_risk_level", "organisations", "systems", "trend", "findings")
+    }
+
+
+@pytest.mark.parametrize(
+    ("username", "params"),
+    [("ciso", {}), ("ciso", {"organisation": "BIZ"}), ("auditor", {"organisation": "OPS"}), ("alice", {})],
+)
+def test_rollup_gives_the_live_figures(estate, username, params):
+    from ismp.apps.dashboard.services import refresh
+
+    company = estate.company
+    Finding.objects.create(
+        system=company.shop,
+        vulnerability=Vulnerability.objects.get(vuln_id="CVE-2020-0004"),
+        component_key="x",
+        criterion="x",
+        confidence="low",  # unconfirmed: only the roles that see everything count it
+        evidence="x",
+    )
+    report = refresh(NOW)
+    assert report.cells > 0 and report.weeks > 0 and report.findings == 1
+    user = company.users()[username]
+    live = summary(user, now=NOW, source="live", **params)
+    rolled = summary(user, now=NOW, source="rollup", **params)
+    assert rolled.rollup and not live.rollup
+    assert _figures(rolled) == _figures(live)
+    assert counts(rolled.total) != (0, 0, 0, 0)
+
+
+def test_large_scopes_read_a_fresh_rollup_and_small_ones_stay_live(estate, monkeypatch):
+    from ismp.apps.dashboard.services import refresh
+
+    ciso = estate.company.ciso
+    monkeypatch.setattr("ismp.apps.dashboard.queries.LIVE_SYSTEMS", 2)
+    assert not summary(ciso).rollup  # no roll-up yet: counted live
+    refresh(NOW)
+    assert summary(ciso, now=NOW).rollup  # 3 systems > 2
+    assert not summary(ciso, now=NOW, organisation="WEB").rollup  # 1 system
+    assert not summary(ciso, now=NOW + dt.timedelta(hours=1)).rollup  # the roll-up is too old
+    # a change shows in the roll-up after its next refresh (the task runs every five minutes)
+    WorkItem.objects.filter(system=estate.intranet).update(state="done", completed_on=timezone.localdate(NOW))
+    assert counts(summary(ciso, now=NOW).total) == (4, 3, 2, 1)
+    refresh(NOW)
+    assert counts(summary(ciso, now=NOW).total) == (3, 2, 2, 2)
+
+
+def test_rollup_page_makes_the_same_number_of_queries_whatever_the_size(estate, monkeypatch, django_assert_num_queries):
+    from ismp.apps.dashboard.services import refresh
+
+    monkeypatch.setattr("ismp.apps.dashboard.queries.LIVE_SYSTEMS", 0)
+    client = client_for(estate.company.ciso)
+    refresh()
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(reverse("web:dashboard")).context["summary"].rollup
+    _grow(estate.company, 12)
+    refresh()
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(reverse("web:dashboard"))
+    assert len(response.context["summary"].systems) > 3

@@ -25,23 +25,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ismp.apps.accounts.models import Organisation
+from ismp.apps.dashboard.sources import (
+    OPEN_VALUES,
+    LiveSource,
+    RollupSource,
+    Source,
+    week_start,
+)
 from ismp.apps.inventory.models import System
 from ismp.apps.inventory.queries import systems_for
 from ismp.apps.workflow.models import WorkItem
 from ismp.engines.urgency import URGENCIES
-from ismp.engines.workflow import OPEN_STATES, State
 
-SEVERE_URGENCIES = ("S+", "S-")
 RISK_LEVELS = (5, 4, 3, 2, 1)
 TREND_WEEKS = 12
 TOP_SYSTEMS = 20
 UPCOMING = 10
-OPEN_VALUES = sorted(s.value for s in OPEN_STATES)
+LIVE_SYSTEMS = 300  # a scope up to this many systems is counted live; a larger one from the roll-up
+ROLLUP_MAX_AGE = dt.timedelta(minutes=30)  # an older roll-up is not used (the task refreshes it every 5)
 
 
 # --------------------------------------------------------------------------------------------- values
@@ -132,6 +137,11 @@ class Summary:
     names_en: dict[str, str] = field(default_factory=dict)  # organisation code → English name (or the code)
     coverage: Any = None  # ismp.engines.controls.Coverage, or None when not asked for
     upcoming: list[WorkItem] = field(default_factory=list)
+    refreshed_at: dt.datetime | None = None  # set when the figures come from the roll-up: as of then
+
+    @property
+    def rollup(self) -> bool:
+        return self.refreshed_at is not None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: what the API returns and the reports write."""
@@ -160,6 +170,7 @@ class Summary:
                 "label": self.scope.label,
             },
             "generated_at": self.now.isoformat(),
+            "refreshed_at": self.refreshed_at.isoformat() if self.refreshed_at else None,
             "total": self.total.counts.as_dict(),
             "by_urgency": groups(self.by_urgency),
             "by_risk_level": groups(self.by_risk),
@@ -197,98 +208,50 @@ def _path(by_id: Mapping[int, Organisation], org: Organisation) -> list[Organisa
     return path[::-1]
 
 
-def scoped_items(user: Any, systems: QuerySet[System] | None) -> QuerySet[WorkItem]:
-    """The work items behind the user's bottom line: their systems' (all for CSIRT, CISO, auditors),
-    never a drill's. ``systems`` narrows to a scope; None means every visible system."""
+def scoped_items(user: Any, system_ids: list[int] | None) -> QuerySet[WorkItem]:
+    """The work items behind the user's bottom line, never a drill's: those of ``system_ids`` (None: every
+    system, for the roles that see everything)."""
     items = WorkItem.objects.filter(drill__isnull=True)
-    if systems is not None:
-        return items.filter(system__in=systems.values("pk"))
-    if getattr(user, "sees_everything", False):
-        return items
-    return items.filter(system__in=systems_for(user).values("pk"))
+    return items if system_ids is None else items.filter(system_id__in=system_ids)
+
+
+def scoped_findings(user: Any, system_ids: list[int] | None) -> QuerySet[Any]:
+    from ismp.apps.findings.queries import findings_for
+
+    findings = findings_for(user)
+    return findings if system_ids is None else findings.filter(system_id__in=system_ids)
 
 
 # ------------------------------------------------------------------------------------------- counting
 
 
-def _conditions(now: dt.datetime) -> dict[str, Q]:
-    is_open = Q(state__in=OPEN_VALUES)
-    overdue = is_open & (Q(due__lt=now) | Q(state=State.NEW, answer_due__lt=now))
-    return {
-        "open": is_open,
-        "overdue": overdue,
-        "severe": overdue & Q(urgency__in=SEVERE_URGENCIES),
-        "done": Q(state=State.DONE),
-    }
-
-
-def _counted(qs: QuerySet[Any], now: dt.datetime) -> QuerySet[Any]:
-    counted: QuerySet[Any] = qs.annotate(**{name: Count("pk", filter=cond) for name, cond in _conditions(now).items()})
-    return counted
-
-
 def _counts(row: Mapping[str, Any]) -> Counts:
-    return Counts(row["open"], row["overdue"], row["severe"], row["done"])
+    return Counts(row["open"] or 0, row["overdue"] or 0, row["severe"] or 0, row["done"] or 0)
 
 
-def week_start(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
-def trend(items: QuerySet[WorkItem], now: dt.datetime, weeks: int = TREND_WEEKS) -> list[Week]:
+def trend(source: Source, now: dt.datetime, weeks: int = TREND_WEEKS) -> list[Week]:
     """Work items opened and completed (完了) per week (Monday to Sunday, local time) over the last
-    ``weeks`` weeks, this one included: two grouped queries."""
+    ``weeks`` weeks, this one included."""
     first = week_start(timezone.localdate(now)) - dt.timedelta(weeks=weeks - 1)
-    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
-    buckets = [Week(first + dt.timedelta(weeks=i)) for i in range(weeks)]
-    by_start = {w.start: w for w in buckets}
-    opened = (
-        items.filter(opened_at__gte=start)
-        .order_by()
-        .annotate(week=TruncWeek("opened_at"))
-        .values("week")
-        .annotate(n=Count("pk"))
-    )
-    for row in opened:
-        week = row["week"]
-        day = timezone.localtime(week).date() if isinstance(week, dt.datetime) else week
-        if day in by_start:
-            by_start[day].opened += row["n"]
-    completed = (
-        items.filter(state=State.DONE, completed_on__gte=first)
-        .order_by()
-        .annotate(week=TruncWeek("completed_on"))
-        .values("week")
-        .annotate(n=Count("pk"))
-    )
-    for row in completed:
-        week = row["week"]
-        day = week.date() if isinstance(week, dt.datetime) else week
-        if day in by_start:
-            by_start[day].completed += row["n"]
-    return buckets
+    starts = [first + dt.timedelta(weeks=i) for i in range(weeks + 1)]
+    found = source.weeks(starts)
+    return [Week(day, *found.get(day, (0, 0))) for day in starts[:-1]]
 
 
-def _by_urgency_and_risk(items: QuerySet[WorkItem], now: dt.datetime) -> tuple[list[Group], list[Group], Counts]:
-    """One query grouped by (urgency, risk level), folded into the two breakdowns and the total."""
-    rows = _counted(items.order_by().values("urgency", "vulnerability__risk_level"), now)
+def _by_urgency_and_risk(source: Source) -> tuple[list[Group], list[Group], Counts]:
+    """The (urgency, risk level) cells folded into the two breakdowns and the total."""
     urgency = {u: Group(u, u, filters={"urgency": u}) for u in URGENCIES}
     risk = {level: Group(str(level), str(level), filters={"risk_level": str(level)}) for level in RISK_LEVELS}
     unknown = Group("-", "—")  # diagnosis results without a known vulnerability
     total = Counts()
-    for row in rows:
+    for row in source.cells():
         counts = _counts(row)
         total.add(counts)
         if row["urgency"] in urgency:
             urgency[row["urgency"]].counts.add(counts)
-        risk.get(row["vulnerability__risk_level"], unknown).counts.add(counts)
-    by_risk = list(risk.values()) + ([unknown] if unknown.counts.behind != (0, 0, 0) or unknown.counts.done else [])
+        risk.get(row["risk_level"], unknown).counts.add(counts)
+    by_risk = list(risk.values()) + ([unknown] if unknown.counts != Counts() else [])
     return list(urgency.values()), by_risk, total
-
-
-def _per_system(items: QuerySet[WorkItem], now: dt.datetime) -> list[dict[str, Any]]:
-    """One row per system that has any work item: its organisation and counts (one query)."""
-    return list(_counted(items.order_by().values("system_id", "system__name", "system__organisation_id"), now))
 
 
 def _rank(groups: Iterable[Group]) -> list[Group]:
@@ -327,7 +290,7 @@ def _organisation_rows(rows: list[dict[str, Any]], orgs: list[Organisation], sco
             extra={"organisation": own.code, "kind": own.kind, "name_en": own.name_en},
         )
     for row in rows:
-        org_id = row["system__organisation_id"]
+        org_id = row["organisation_id"]
         target = owner.get(org_id, parent if org_id == parent else None)
         if target is not None:
             groups[target].counts.add(_counts(row))
@@ -336,7 +299,8 @@ def _organisation_rows(rows: list[dict[str, Any]], orgs: list[Organisation], sco
     return _rank(groups.values())
 
 
-def _system_rows(rows: list[dict[str, Any]], orgs: Mapping[int, Organisation], limit: int) -> list[Group]:
+def _system_rows(rows: list[dict[str, Any]], orgs: Mapping[int, Organisation]) -> list[Group]:
+    """The systems furthest behind, already chosen and ordered by the source."""
     groups = [
         Group(
             str(row["system_id"]),
@@ -349,25 +313,46 @@ def _system_rows(rows: list[dict[str, Any]], orgs: Mapping[int, Organisation], l
             },
         )
         for row in rows
-        if row["open"]
     ]
-    return _rank(groups)[:limit]
+    return _rank(groups)
 
 
-def _findings(user: Any, systems: QuerySet[System] | None) -> dict[str, int]:
-    from ismp.apps.findings.queries import findings_for
-
-    qs = findings_for(user)
-    if systems is not None:
-        qs = qs.filter(system__in=systems.values("pk"))
-    return {row["state"]: row["n"] for row in qs.order_by().values("state").annotate(n=Count("pk"))}
-
-
-def _coverage(user: Any, systems: QuerySet[System] | None) -> Any:
+def _coverage(system_ids: list[int] | None) -> Any:
     """Control-baseline coverage (適用基準) of the scope's systems, from ``ismp.apps.controls``."""
     from ismp.apps.controls.queries import coverage
 
-    return coverage(systems if systems is not None else systems_for(user))
+    return coverage(System.objects.all() if system_ids is None else System.objects.filter(pk__in=system_ids))
+
+
+def scope_systems(user: Any, scope: Scope, orgs: list[Organisation]) -> list[int] | None:
+    """The ids of the scope's systems the user sees (one query), or None for "every system" (the
+    company-wide view of a role that sees everything: no filter at all)."""
+    if scope.system is not None:
+        return [scope.system.pk]
+    if scope.organisation is None and getattr(user, "sees_everything", False):
+        return None
+    systems = systems_for(user)
+    if scope.organisation is not None:
+        systems = systems.filter(organisation_id__in=descendants(orgs, scope.organisation.pk))
+    return list(systems.order_by().values_list("pk", flat=True))
+
+
+def choose_source(user: Any, system_ids: list[int] | None, now: dt.datetime, source: str = "auto") -> Source:
+    """The live tables for a scope of at most ``LIVE_SYSTEMS`` systems, the roll-up for a larger one when
+    it was refreshed within ``ROLLUP_MAX_AGE``; the live tables again when it was not (exact, slower)."""
+    from ismp.apps.dashboard.models import Refresh
+
+    refreshed = None
+    if source == "rollup" or (
+        source == "auto" and (System.objects.count() if system_ids is None else len(system_ids)) > LIVE_SYSTEMS
+    ):
+        refreshed = Refresh.objects.values_list("refreshed_at", flat=True).first()
+    if source == "auto":
+        source = "rollup" if refreshed and refreshed >= now - ROLLUP_MAX_AGE else "live"
+    if source == "rollup":
+        confirmed_only = not getattr(user, "sees_everything", False)
+        return RollupSource(system_ids, confirmed_only=confirmed_only, refreshed_at=refreshed)
+    return LiveSource(scoped_items(user, system_ids), scoped_findings(user, system_ids), now)
 
 
 # -------------------------------------------------------------------------------------------- summary
@@ -425,28 +410,25 @@ def summary(
     now: dt.datetime | None = None,
     top: int = TOP_SYSTEMS,
     with_coverage: bool = True,
+    source: str = "auto",
 ) -> Summary:
     """The bottom line of what ``user`` may see, narrowed to an organisation (code, descendants included)
     or a system (id). A fixed number of queries whatever the data's size."""
     now = now or timezone.now()
     scope, orgs = resolve_scope(user, organisation=organisation, system=system)
     by_id = {o.pk: o for o in orgs}
-    systems: QuerySet[System] | None = None
-    if scope.system is not None:
-        systems = System.objects.filter(pk=scope.system.pk)
-    elif scope.organisation is not None:
-        systems = systems_for(user).filter(organisation_id__in=descendants(orgs, scope.organisation.pk))
-    items = scoped_items(user, systems)
-    by_urgency, by_risk, counts = _by_urgency_and_risk(items, now)
-    rows = _per_system(items, now)
+    system_ids = scope_systems(user, scope, orgs)
+    data = choose_source(user, system_ids, now, source)
+    by_urgency, by_risk, counts = _by_urgency_and_risk(data)
     total = Group("all", scope.label, counts, filters=scope.filters())
-    organisation_rows = _organisation_rows(rows, orgs, scope) if scope.system is None else []
-    system_rows = _system_rows(rows, by_id, top)
+    organisation_rows = _organisation_rows(data.per_organisation(), orgs, scope) if scope.system is None else []
+    system_rows = _system_rows(data.top_systems(top), by_id)
     _link(scope, total, by_urgency, by_risk, organisation_rows, system_rows)
     upcoming: list[WorkItem] = []
-    if not getattr(user, "sees_everything", False) or scope.system is not None:
+    if system_ids is not None and len(system_ids) <= LIVE_SYSTEMS:
         upcoming = list(
-            items.filter(state__in=OPEN_VALUES)
+            scoped_items(user, system_ids)
+            .filter(state__in=OPEN_VALUES)
             .select_related("system", "vulnerability")
             .order_by("due", "pk")[:UPCOMING]
         )
@@ -458,10 +440,11 @@ def summary(
         by_risk=by_risk,
         organisations=organisation_rows,
         systems=system_rows,
-        trend=trend(items, now),
-        findings=_findings(user, systems),
+        trend=trend(data, now),
+        findings=data.findings(),
+        refreshed_at=data.refreshed_at if isinstance(data, RollupSource) else None,
         findings_links=_findings_links(scope),
         names_en={o.code: o.name_en or o.code for o in orgs},
-        coverage=_coverage(user, systems) if with_coverage else None,
+        coverage=_coverage(system_ids) if with_coverage else None,
         upcoming=upcoming,
     )
