@@ -485,7 +485,7 @@ def _note(step: machine.Step) -> str:
 
 
 def _locked(pk: int, version: int) -> WorkItem:
-    item = WorkItem.objects.select_for_update().select_related("system", "vulnerability").get(pk=pk)
+    item = WorkItem.objects.select_for_update(of=("self",)).select_related("system", "vulnerability").get(pk=pk)
     if item.version != version:
         last = item.events.order_by("-at", "-pk").first()
         by = f" by {last.actor_label} at {last.at:%Y-%m-%d %H:%M} UTC" if last else ""

@@ -21,6 +21,7 @@ from ismp.apps.inventory.demo.vulnerabilities import VulnSummary, load_vulnerabi
 from ismp.apps.inventory.importing import ImportReport, sync_components
 from ismp.apps.inventory.models import Component, System
 from ismp.apps.inventory.services import save_system
+from ismp.apps.workflow.demo import load_demo as load_response_history
 from ismp.engines.inventory.component import make_component
 
 DEMO_FILE = Path(__file__).with_name("company.json")
@@ -52,6 +53,7 @@ def load_demo() -> DemoSummary:
     if not loaded:
         _load(doc)
     vulns = load_vulnerabilities(new_company=not loaded)
+    load_response_history()
     logins = [(u["username"], u["role"]) for u in doc["users"]]
     return DemoSummary(
         company=doc["company"],
