@@ -351,7 +351,14 @@ def _figures(data: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("username", "params"),
-    [("ciso", {}), ("ciso", {"organisation": "BIZ"}), ("auditor", {"organisation": "OPS"}), ("alice", {})],
+    [
+        ("ciso", {}),
+        ("ciso", {"organisation": "BIZ"}),
+        ("auditor", {"organisation": "OPS"}),
+        ("csirt", {"system": "shop"}),
+        ("alice", {}),
+        ("alice", {"organisation": "HQ"}),
+    ],
 )
 def test_rollup_gives_the_live_figures(estate, username, params):
     from ismp.apps.dashboard.services import refresh
@@ -368,6 +375,8 @@ def test_rollup_gives_the_live_figures(estate, username, params):
     report = refresh(NOW)
     assert report.cells > 0 and report.weeks > 0 and report.findings == 1
     user = company.users()[username]
+    if params.get("system") == "shop":
+        params = {"system": company.shop.pk}
     live = summary(user, now=NOW, source="live", **params)
     rolled = summary(user, now=NOW, source="rollup", **params)
     assert rolled.rollup and not live.rollup

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ismp.apps.dashboard.queries import Week
+from ismp.apps.dashboard.values import Week
 
 WIDTH = 640
 HEIGHT = 200

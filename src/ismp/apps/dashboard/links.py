@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 
-from ismp.apps.dashboard.queries import Group
 from ismp.apps.dashboard.sources import SEVERE_URGENCIES
+from ismp.apps.dashboard.values import Group
 
 WORKITEMS_PATH = "/workitems/"
 BASE_FILTERS = frozenset({"state", "urgency", "kind", "organisation", "system", "overdue", "order"})

@@ -2,8 +2,9 @@
 
 The whole company's figures would otherwise scan a million work items four times per page view. These
 tables hold the same grouped counts the live queries compute (``ismp.apps.dashboard.sources``), one row
-per system, per system × urgency × risk level, per system × week and per system × finding state; the dashboard sums
-them for large scopes and queries the live tables for small ones. ``services.refresh`` rebuilds them in
+per system, per system × urgency × risk level, per system × week and per system × finding state, and the
+same per organisation (a few thousand rows for the roles that see everything); the dashboard sums them for
+large scopes and queries the live tables for small ones. ``services.refresh`` rebuilds them in
 one transaction (the task runner does it every five minutes). Derived data: nothing here is audited.
 """
 
@@ -68,6 +69,42 @@ class SystemFindings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id} {self.state}: {self.count}"
+
+
+class OrganisationCounts(models.Model):
+    """``SystemCounts`` summed per organisation (its own systems, not its descendants'): what the
+    company-wide and organisation views of the roles that see everything read."""
+
+    organisation_id = models.IntegerField(db_index=True)
+    urgency = models.CharField(max_length=2)
+    risk_level = models.PositiveSmallIntegerField(null=True)
+    open = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    severe = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"organisation {self.organisation_id} {self.urgency}/{self.risk_level}: {self.open} open"
+
+
+class OrganisationWeek(models.Model):
+    organisation_id = models.IntegerField(db_index=True)
+    week = models.DateField()
+    opened = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"organisation {self.organisation_id} {self.week}"
+
+
+class OrganisationFindings(models.Model):
+    organisation_id = models.IntegerField(db_index=True)
+    state = models.CharField(max_length=16)
+    count = models.PositiveIntegerField(default=0)
+    confirmed = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"organisation {self.organisation_id} {self.state}: {self.count}"
 
 
 class Refresh(models.Model):

@@ -1,10 +1,11 @@
 """The bottom line (ボトムラインの可視化) of a scope — the company, one organisation with its descendants, or
 one system — as plain values the page, the API and the reports all render.
 
-Every figure is an aggregate grouped in SQL; the number of queries does not depend on the number of
-systems, organisations or work items (``summary`` makes the same queries for ten systems and for ten
-thousand). Python only sums the per-system rows into organisations, because the organisation tree is
-small and walking it in SQL would need a recursive query per database.
+Every figure is an aggregate grouped in SQL, read from a ``sources.Source``: the live tables for a scope
+of a few hundred systems, the roll-up (``models``, rebuilt every five minutes) for the company or a
+division. The number of queries does not depend on the number of systems, organisations or work items.
+Python only sums the per-organisation rows up the organisation tree, because the tree is small and
+walking it in SQL would need a recursive query per database.
 
 What counts:
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
@@ -36,6 +36,7 @@ from ismp.apps.dashboard.sources import (
     Source,
     week_start,
 )
+from ismp.apps.dashboard.values import Counts, Group, Scope, Summary, Week
 from ismp.apps.inventory.models import System
 from ismp.apps.inventory.queries import systems_for
 from ismp.apps.workflow.models import WorkItem
@@ -47,139 +48,6 @@ TOP_SYSTEMS = 20
 UPCOMING = 10
 LIVE_SYSTEMS = 300  # a scope up to this many systems is counted live; a larger one from the roll-up
 ROLLUP_MAX_AGE = dt.timedelta(minutes=30)  # an older roll-up is not used (the task refreshes it every 5)
-
-
-# --------------------------------------------------------------------------------------------- values
-
-
-@dataclass
-class Counts:
-    """Work items of one group: open, overdue (of them), severe (overdue S+/S-) and completed."""
-
-    open: int = 0
-    overdue: int = 0
-    severe: int = 0
-    done: int = 0
-
-    def add(self, other: Counts) -> None:
-        self.open += other.open
-        self.overdue += other.overdue
-        self.severe += other.severe
-        self.done += other.done
-
-    @property
-    def behind(self) -> tuple[int, int, int]:
-        """The ranking key: most severe, then most overdue, then most open."""
-        return (self.severe, self.overdue, self.open)
-
-    def as_dict(self) -> dict[str, int]:
-        return {"open": self.open, "overdue": self.overdue, "severe": self.severe, "done": self.done}
-
-
-@dataclass
-class Group:
-    """One row of a breakdown: an urgency, a risk level, an organisation or a system, with its counts and
-    the list filter (``workitems`` query parameters) that shows the items behind it."""
-
-    key: str
-    label: str
-    counts: Counts = field(default_factory=Counts)
-    filters: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    links: dict[str, str | None] = field(default_factory=dict)  # count name → the list behind it
-
-
-@dataclass
-class Week:
-    start: dt.date
-    opened: int = 0
-    completed: int = 0
-
-
-@dataclass
-class Scope:
-    """What the summary covers: everything the user sees, narrowed to an organisation (with its
-    descendants) or one system."""
-
-    organisation: Organisation | None = None
-    system: System | None = None
-    path: list[Organisation] = field(default_factory=list)  # company → … → organisation, for breadcrumbs
-
-    @property
-    def label(self) -> str:
-        if self.system is not None:
-            return self.system.name
-        if self.organisation is not None:
-            return self.organisation.name
-        return ""
-
-    def filters(self) -> dict[str, str]:
-        """The list filter of the whole scope."""
-        if self.system is not None:
-            return {"system": str(self.system.pk)}
-        if self.organisation is not None:
-            return {"organisation": self.organisation.code}
-        return {}
-
-
-@dataclass
-class Summary:
-    scope: Scope
-    now: dt.datetime
-    total: Group
-    by_urgency: list[Group]
-    by_risk: list[Group]
-    organisations: list[Group]
-    systems: list[Group]
-    trend: list[Week]
-    findings: dict[str, int]
-    findings_links: dict[str, str]
-    names_en: dict[str, str] = field(default_factory=dict)  # organisation code → English name (or the code)
-    coverage: Any = None  # ismp.engines.controls.Coverage, or None when not asked for
-    upcoming: list[WorkItem] = field(default_factory=list)
-    refreshed_at: dt.datetime | None = None  # set when the figures come from the roll-up: as of then
-
-    @property
-    def rollup(self) -> bool:
-        return self.refreshed_at is not None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: what the API returns and the reports write."""
-
-        def groups(rows: Iterable[Group]) -> list[dict[str, Any]]:
-            return [{"key": g.key, "label": g.label, **g.counts.as_dict(), **g.extra, "links": g.links} for g in rows]
-
-        coverage = None
-        if self.coverage is not None:
-            coverage = {
-                "required": self.coverage.total.required,
-                "implemented": self.coverage.total.implemented,
-                "not_applicable": self.coverage.total.not_applicable,
-                "gaps": self.coverage.total.gaps,
-                "percent": self.coverage.total.percent,
-                "organisations": [
-                    {"organisation": r.key, "name": r.name, "systems": r.systems, "required": r.required,
-                     "gaps": r.gaps, "percent": r.percent}
-                    for r in self.coverage.rows
-                ],
-            }  # fmt: skip
-        return {
-            "scope": {
-                "organisation": self.scope.organisation.code if self.scope.organisation else None,
-                "system": self.scope.system.pk if self.scope.system else None,
-                "label": self.scope.label,
-            },
-            "generated_at": self.now.isoformat(),
-            "refreshed_at": self.refreshed_at.isoformat() if self.refreshed_at else None,
-            "total": self.total.counts.as_dict(),
-            "by_urgency": groups(self.by_urgency),
-            "by_risk_level": groups(self.by_risk),
-            "organisations": groups(self.organisations),
-            "systems": groups(self.systems),
-            "trend": [{"week": w.start.isoformat(), "opened": w.opened, "completed": w.completed} for w in self.trend],
-            "findings": self.findings,
-            "coverage": coverage,
-        }
 
 
 # ---------------------------------------------------------------------------------------------- scope
@@ -337,7 +205,13 @@ def scope_systems(user: Any, scope: Scope, orgs: list[Organisation]) -> list[int
     return list(systems.order_by().values_list("pk", flat=True))
 
 
-def choose_source(user: Any, system_ids: list[int] | None, now: dt.datetime, source: str = "auto") -> Source:
+def choose_source(
+    user: Any,
+    system_ids: list[int] | None,
+    now: dt.datetime,
+    source: str = "auto",
+    organisation_ids: Iterable[int] | None = None,
+) -> Source:
     """The live tables for a scope of at most ``LIVE_SYSTEMS`` systems, the roll-up for a larger one when
     it was refreshed within ``ROLLUP_MAX_AGE``; the live tables again when it was not (exact, slower)."""
     from ismp.apps.dashboard.models import Refresh
@@ -350,6 +224,9 @@ def choose_source(user: Any, system_ids: list[int] | None, now: dt.datetime, sou
     if source == "auto":
         source = "rollup" if refreshed and refreshed >= now - ROLLUP_MAX_AGE else "live"
     if source == "rollup":
+        if getattr(user, "sees_everything", False) and (system_ids is None or organisation_ids is not None):
+            # every system of the scope is visible: the per-organisation tables say the same, smaller
+            return RollupSource(None, organisation_ids, confirmed_only=False, refreshed_at=refreshed)
         confirmed_only = not getattr(user, "sees_everything", False)
         return RollupSource(system_ids, confirmed_only=confirmed_only, refreshed_at=refreshed)
     return LiveSource(scoped_items(user, system_ids), scoped_findings(user, system_ids), now)
@@ -418,7 +295,8 @@ def summary(
     scope, orgs = resolve_scope(user, organisation=organisation, system=system)
     by_id = {o.pk: o for o in orgs}
     system_ids = scope_systems(user, scope, orgs)
-    data = choose_source(user, system_ids, now, source)
+    organisation_ids = descendants(orgs, scope.organisation.pk) if scope.organisation and not scope.system else None
+    data = choose_source(user, system_ids, now, source, organisation_ids)
     by_urgency, by_risk, counts = _by_urgency_and_risk(data)
     total = Group("all", scope.label, counts, filters=scope.filters())
     organisation_rows = _organisation_rows(data.per_organisation(), orgs, scope) if scope.system is None else []

@@ -16,7 +16,8 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 
-from ismp.apps.dashboard.queries import Group, Summary, summary
+from ismp.apps.dashboard.queries import summary
+from ismp.apps.dashboard.values import Group, Summary
 from ismp.engines.inventory.ledger import neutralise
 from ismp.errors import InputError
 

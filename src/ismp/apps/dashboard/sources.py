@@ -15,12 +15,21 @@ Counts are ``open``, ``overdue``, ``severe`` (overdue S+/S-) and ``done`` (å®Œäº
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from ismp.apps.dashboard.models import SystemCounts, SystemFindings, SystemTotals, SystemWeek
+from ismp.apps.dashboard.models import (
+    OrganisationCounts,
+    OrganisationFindings,
+    OrganisationWeek,
+    SystemCounts,
+    SystemFindings,
+    SystemTotals,
+    SystemWeek,
+)
 from ismp.apps.findings.models import Finding
 from ismp.apps.findings.queries import UNCONFIRMED
 from ismp.apps.workflow.models import WorkItem
@@ -128,14 +137,24 @@ class LiveSource:
 
 
 class RollupSource:
-    """Sums over the roll-up tables (``models``), as of their last refresh: a few thousand rows for the
-    whole company instead of a million. ``system_ids`` None means every system; ``confirmed_only`` counts
-    only the findings an administrator sees."""
+    """Sums over the roll-up tables (``models``), as of their last refresh. ``system_ids`` narrows to
+    those systems (an administrator's scope: the per-system tables); otherwise ``organisation_ids`` (None:
+    every organisation) reads the per-organisation tables, a few thousand rows for the whole company.
+    ``confirmed_only`` counts only the findings an administrator sees."""
 
     def __init__(
-        self, system_ids: list[int] | None, *, confirmed_only: bool, refreshed_at: dt.datetime | None = None
+        self,
+        system_ids: list[int] | None,
+        organisation_ids: Iterable[int] | None = None,
+        *,
+        confirmed_only: bool,
+        refreshed_at: dt.datetime | None = None,
     ) -> None:
-        self.scope = Q() if system_ids is None else Q(system_id__in=system_ids)
+        self.by_system = system_ids is not None
+        if system_ids is not None:
+            self.scope = Q(system_id__in=system_ids)
+        else:
+            self.scope = Q() if organisation_ids is None else Q(organisation_id__in=list(organisation_ids))
         self.confirmed_only = confirmed_only
         self.refreshed_at = refreshed_at
 
@@ -143,7 +162,8 @@ class RollupSource:
         return list(qs.annotate(**{name: Sum(name) for name in COUNT_NAMES}))
 
     def cells(self) -> list[dict[str, Any]]:
-        return self._summed(SystemCounts.objects.filter(self.scope).order_by().values(*CELL))
+        table = SystemCounts if self.by_system else OrganisationCounts
+        return self._summed(table.objects.filter(self.scope).order_by().values(*CELL))
 
     def per_organisation(self) -> list[dict[str, Any]]:
         return self._summed(SystemTotals.objects.filter(self.scope).order_by().values("organisation_id"))
@@ -153,8 +173,9 @@ class RollupSource:
         return list(rows.values(*SYSTEM, *COUNT_NAMES)[:limit])
 
     def weeks(self, starts: list[dt.date]) -> dict[dt.date, tuple[int, int]]:
+        table = SystemWeek if self.by_system else OrganisationWeek
         rows = (
-            SystemWeek.objects.filter(self.scope, week__gte=starts[0], week__lt=starts[-1])
+            table.objects.filter(self.scope, week__gte=starts[0], week__lt=starts[-1])
             .order_by()
             .values("week")
             .annotate(opened=Sum("opened"), completed=Sum("completed"))
@@ -162,8 +183,9 @@ class RollupSource:
         return {row["week"]: (row["opened"] or 0, row["completed"] or 0) for row in rows}
 
     def findings(self) -> dict[str, int]:
+        table = SystemFindings if self.by_system else OrganisationFindings
         column = "confirmed" if self.confirmed_only else "count"
-        rows = SystemFindings.objects.filter(self.scope).order_by().values("state").annotate(n=Sum(column))
+        rows = table.objects.filter(self.scope).order_by().values("state").annotate(n=Sum(column))
         return {row["state"]: row["n"] for row in rows if row["n"]}
 
 
