@@ -219,7 +219,7 @@ def incremental_feed(runs: int) -> float:
     from ismp.apps.vulns.models import SourceRecord
 
     rng = random.Random(9)
-    picked = rng.sample(list(SourceRecord.objects.values_list("pk", flat=True)), 1000)
+    picked = rng.sample(list(SourceRecord.objects.order_by("pk").values_list("pk", flat=True)), 1000)
     times = []
     for run in range(runs):
         with transaction.atomic():  # a feed update: new digests, as when NVD re-publishes the records
@@ -249,9 +249,8 @@ def incremental_system(runs: int) -> float:
     assert component is not None
     for run in range(runs):
         version = ("2.6.32", "3.2", "4.4")[run % 3]
-        Component.objects.filter(pk=component.pk).update(
-            version=version, cpe=component.cpe.replace(f":{component.version}:", f":{version}:", 1)
-        )
+        cpe = component.cpe.replace(f":{component.version}:", f":{version}:", 1)
+        Component.objects.filter(pk=component.pk).update(version=version, cpe=cpe, key=cpe)  # as the inventory does
         start = time.perf_counter()
         services.match_systems([component.system_id])
         times.append(time.perf_counter() - start)

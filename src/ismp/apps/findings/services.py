@@ -28,14 +28,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import msgspec
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from packageurl import PackageURL
 
@@ -53,7 +53,8 @@ from ismp.engines.inventory.records import ComponentRecord
 from ismp.engines.matching import CONFIDENCE_RANK, Match, component_name
 from ismp.engines.matching.affected import Canonical, evaluate_affected
 from ismp.engines.matching.aliases import AliasTable, normalise
-from ismp.engines.matching.index import CriteriaIndex, is_pattern
+from ismp.engines.matching.holdings import Holdings, Row
+from ismp.engines.matching.index import CriteriaIndex
 
 CHUNK = 250  # systems per transaction (bounds the memory a full match needs)
 _IN = 500  # values per IN (…) list
@@ -100,30 +101,63 @@ def match_systems(system_ids: Sequence[int] | None = None, progress: Callable[[s
     if system_ids is not None:
         systems = systems.filter(pk__in=list(system_ids))
     ids = list(systems.values_list("pk", flat=True))
-    return _run(ids, None, progress)
+    return _run(ids, None, progress, every=system_ids is None)
 
 
 def match_vulnerabilities(vuln_ids: Iterable[int], progress: Callable[[str], None] = _silent) -> MatchReport:
-    """Match every system that holds a product these vulnerabilities name against them only, and bring
-    those findings in line (a vulnerability that no longer names a system's product closes its findings)."""
+    """Match these vulnerabilities only, against every system, and bring their findings in line (a
+    vulnerability that no longer names a system's product closes its findings).
+
+    Only the components these vulnerabilities can concern are looked at: the records filed under a product
+    they name (or under a name their affected[] statements use; every record if a criterion names any
+    product), of those the ones satisfying one of their criteria (the index says), and the systems holding
+    those. The result is what ``match_systems`` gives for these vulnerabilities: a vulnerability's
+    criteria can only be satisfied by components of the products they name."""
     wanted = set(vuln_ids)
     if not wanted:
         return MatchReport()
-    names: set[tuple[str, str]] = set()
-    for chunk in _chunks(sorted(wanted)):
-        names.update(AffectedProductIndex.objects.filter(vulnerability_id__in=chunk).values_list("vendor", "product"))
-    ids: set[int] = set(
-        Finding.objects.filter(vulnerability_id__in=wanted, state=FindingState.OPEN).values_list("system_id", flat=True)
-    )
-    if any(is_pattern(v) or is_pattern(p) for v, p in names):
-        ids.update(System.objects.values_list("pk", flat=True))
-    for chunk in _chunks(sorted(names)):
-        ids.update(
-            Component.objects.filter(
-                vendor__in={vendor for vendor, _ in chunk}, product__in={product for _, product in chunk}
-            ).values_list("system_id", flat=True)
-        )
-    return _run(sorted(ids), wanted, progress)
+    table = load_alias_table()
+    run = _Run(wanted, MatchReport(), table, lru_cache(maxsize=None)(table.canonical))
+    with _LOCK:
+        started = time.perf_counter()
+        facts = _facts(run.canonical, table)
+        holdings = _holdings(run)
+        _refresh(wanted)
+        labels: set[Hashable] = set()
+        for chunk in _chunks(sorted(wanted)):
+            labels.update(
+                AffectedProductIndex.objects.filter(vulnerability_id__in=chunk).values_list("vendor", "product")
+            )
+        stated = {v: facts.names_of[v] for v in wanted if v in facts.names_of}
+        stated_names: set[Hashable] = {name for names in stated.values() for name in names}
+        labels |= stated_names
+        if facts.wildcard & wanted:
+            records: Iterable[ComponentRecord] = holdings.records()
+        else:
+            records = holdings.labelled(labels)
+        systems: dict[int, list[ComponentRecord]] = defaultdict(list)
+        for record in records:
+            if _INDEX.concerns(record, wanted) or not stated_names.isdisjoint(holdings.labels(record)):
+                for system_id in holdings.holders(record):
+                    systems[system_id].append(record)
+        run.report.systems, run.report.candidates = len(systems), len(wanted)
+        read = time.perf_counter()
+        run.report.seconds_reading += read - started
+        found: dict[tuple[int, int, str], Match] = {}
+        cleared: dict[tuple[int, int, str], str] = {}
+        for system_id, held in systems.items():
+            key_of = partial(_key_of, holdings, system_id)
+            _match_system(system_id, held, wanted, stated, run, found, cleared, key_of, holdings.labels)
+        for where in cleared.keys() & found.keys():  # a distribution's fixed version beats the upstream range
+            del found[where]
+        matched = time.perf_counter()
+        run.report.seconds_matching += matched - read
+        with transaction.atomic():
+            current = _current(Finding.objects.filter(vulnerability_id__in=chunk) for chunk in _chunks(sorted(wanted)))
+            _apply(current, found, cleared, _Stored(holdings), run.report)
+        run.report.seconds_writing += time.perf_counter() - matched
+    progress(f"{len(wanted):,} vulnerabilities against {run.report.systems:,} systems")
+    return run.report
 
 
 FULL_MATCH_ABOVE = 20_000  # changed vulnerabilities beyond which one full match is cheaper
@@ -165,30 +199,50 @@ class _Run:
     # affected[] statements (CVE JSON 5, OSV, Debian, JVN): name key → vulnerabilities, and each one's keys
     named_by: dict[str, set[int]] = field(default_factory=dict)
     names_of: dict[int, set[str]] = field(default_factory=dict)
+    holdings: Holdings | None = None  # kept in line with the systems read, when kept
 
 
-def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None]) -> MatchReport:
+def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None], every: bool) -> MatchReport:
+    """Match the systems ``ids`` chunk by chunk (``every``: they are all the systems there are)."""
     table = load_alias_table()
     run = _Run(only, MatchReport(systems=len(ids)), table, lru_cache(maxsize=None)(table.canonical))
     with _LOCK:
         facts = _facts(run.canonical, table)
         run.wildcard_vulns = facts.wildcard if only is None else facts.wildcard & only
         run.named_by, run.names_of = facts.named_by, facts.names_of
+        # every system's components are read anyway: the holdings come for free (see _holdings)
+        if every:
+            stamp = _inventory_stamp()
+            run.holdings = _new_holdings(run)
+        elif _HOLDINGS is not None and table is _HOLDINGS_ALIASES:
+            run.holdings = _HOLDINGS
         for start in range(0, len(ids), CHUNK):
             with transaction.atomic():
                 _match_chunk(ids[start : start + CHUNK], run)
             progress(f"{min(start + CHUNK, len(ids)):,} of {len(ids):,} systems")
+        if every and run.holdings is not None:
+            _keep_holdings(run.holdings, table, stamp[2])
+        elif run.holdings is not None and ids:  # they know these systems' last change now
+            changed = _last_change(ids)
+            if changed is not None and (_HOLDINGS_CHANGED is None or changed > _HOLDINGS_CHANGED):
+                _keep_holdings(run.holdings, table, changed)
     return run.report
 
 
 def _match_chunk(ids: list[int], run: _Run) -> None:
     started = time.perf_counter()
-    components, component_pks, keys = _components(ids, run.aliases)
+    rows = _components(ids, run.aliases)
+    if run.holdings is not None:
+        for system_id in ids:
+            run.holdings.replace(system_id, rows.get(system_id, ()))
+    components = {system_id: [record for _, _, record in held] for system_id, held in rows.items()}
+    component_pks = {(system_id, key): pk for system_id, held in rows.items() for pk, key, _ in held}
     products = {_product(record) for records in components.values() for record in records}
     _learn_products(products - run.product_vulns.keys(), run)
-    names = {record: _names(record, run.canonical) for records in components.values() for record in records}
+    names: dict[ComponentRecord, frozenset[str]] = {}
     stated: dict[int, set[int]] = {}  # per system, the vulnerabilities whose affected[] names its software
     if run.named_by:
+        names = {record: _names(record, run.canonical) for records in components.values() for record in records}
         for system_id, records in components.items():
             named = {v for r in records for name in names[r] for v in run.named_by.get(name, ())}
             stated[system_id] = named if run.only is None else named & run.only
@@ -201,6 +255,37 @@ def _match_chunk(ids: list[int], run: _Run) -> None:
     run.checked |= candidates
     found: dict[tuple[int, int, str], Match] = {}
     cleared: dict[tuple[int, int, str], str] = {}
+    for system_id, records in components.items():
+        keys = {record: key for _, key, record in rows[system_id]}
+        statements = {v: run.names_of.get(v, set()) for v in stated.get(system_id, ())}
+        # only the candidates: checked against this database (the index may hold what another one said)
+        named_as = names.__getitem__
+        _match_system(system_id, records, candidates, statements, run, found, cleared, keys.__getitem__, named_as)
+    for where in cleared.keys() & found.keys():  # a distribution's fixed version beats the upstream range
+        del found[where]
+    matched = time.perf_counter()
+    run.report.seconds_matching += matched - read
+    existing = Finding.objects.filter(system_id__in=ids)
+    if run.only is not None:
+        existing = existing.filter(vulnerability_id__in=run.only)
+    _apply(_current([existing]), found, cleared, component_pks, run.report)
+    run.report.seconds_writing += time.perf_counter() - matched
+
+
+def _match_system(
+    system_id: int,
+    records: list[ComponentRecord],
+    candidates: set[int],
+    statements: Mapping[int, set[str]],
+    run: _Run,
+    found: dict[tuple[int, int, str], Match],
+    cleared: dict[tuple[int, int, str], str],
+    key_of: Callable[[ComponentRecord], str],
+    names_of: Callable[[ComponentRecord], Collection[Hashable]],
+) -> None:
+    """One system's matches among the candidates (NVD criteria through the index; the affected[]
+    statements of ``statements``, vulnerability → its name keys), kept in ``found``; what a distribution's
+    fixed version clears goes to ``cleared`` and beats any upstream range."""
 
     def keep(where: tuple[int, int, str], match: Match) -> None:
         """The most confident match; among equals the first criterion in text order, so that a re-match
@@ -209,28 +294,20 @@ def _match_chunk(ids: list[int], run: _Run) -> None:
         if kept is None or _better(match, kept):
             found[where] = match
 
-    for system_id, records in components.items():
-        # only the candidates: checked against this database (the index may hold what another one said)
-        for vuln_id, matches in _INDEX.match(records, candidates).items():
-            for match in matches:
-                keep((system_id, vuln_id, keys[match.component]), match)
-        for vuln_id in stated.get(system_id, ()):
-            concerned = [r for r in records if names[r] & run.names_of.get(vuln_id, set())]
-            for source, advisory, affected in _STATEMENTS.get(vuln_id, ()):
-                result = evaluate_affected(
-                    affected, concerned, source=source, advisory=advisory, canonical=run.canonical
-                )
-                for match in result.matches:
-                    keep((system_id, vuln_id, keys[match.component]), match)
-                for record in concerned:
-                    if record.key in result.cleared:
-                        cleared[(system_id, vuln_id, keys[record])] = result.cleared[record.key]
-    for where in cleared.keys() & found.keys():  # a distribution's fixed version beats the upstream range
-        del found[where]
-    matched = time.perf_counter()
-    run.report.seconds_matching += matched - read
-    _apply(ids, run.only, found, cleared, component_pks, run.report)
-    run.report.seconds_writing += time.perf_counter() - matched
+    for vuln_id, matches in _INDEX.match(records, candidates).items():
+        for match in matches:
+            keep((system_id, vuln_id, key_of(match.component)), match)
+    for vuln_id, names in statements.items():
+        concerned = [r for r in records if not names.isdisjoint(names_of(r))]
+        if not concerned:
+            continue
+        for source, advisory, affected in _STATEMENTS.get(vuln_id, ()):
+            result = evaluate_affected(affected, concerned, source=source, advisory=advisory, canonical=run.canonical)
+            for match in result.matches:
+                keep((system_id, vuln_id, key_of(match.component)), match)
+            for record in concerned:
+                if record.key in result.cleared:
+                    cleared[(system_id, vuln_id, key_of(record))] = result.cleared[record.key]
 
 
 def _better(match: Match, kept: Match) -> bool:
@@ -299,28 +376,22 @@ def _product(record: ComponentRecord) -> tuple[str, str]:
     return plain(name.vendor).lower(), plain(name.product).lower()
 
 
-def _components(
-    ids: list[int], aliases: AliasTable
-) -> tuple[dict[int, list[ComponentRecord]], dict[tuple[int, str], int], dict[ComponentRecord, str]]:
-    """The systems' components as the engine's records (one record per distinct identity, shared by the
-    systems that have it), each component's primary key by (system, key), and each record's stored key.
+def _components(ids: list[int] | None, aliases: AliasTable) -> dict[int, list[Row]]:
+    """The systems' components (every system's when ``ids`` is None), each as (primary key, stored key,
+    the engine's record); one record per distinct identity, shared by the systems that have it.
 
     A component registered by name only (no CPE) whose vendor and product are a known alias is matched
     under NVD's names (the stored component keeps its own)."""
-    components: dict[int, list[ComponentRecord]] = defaultdict(list)
-    component_pks: dict[tuple[int, str], int] = {}
+    rows: dict[int, list[Row]] = defaultdict(list)
     records: dict[tuple[str, ...], ComponentRecord] = {}
-    keys: dict[ComponentRecord, str] = {}
     quote = connection.ops.quote_name
     columns = ", ".join(
         quote(c) for c in ("id", "system_id", "key", "cpe", "purl", "part", "vendor", "product", "version")
     )
-    sql = (
-        f"SELECT {columns} FROM {quote(Component._meta.db_table)} "  # noqa: S608 — names from the model
-        f"WHERE system_id IN ({', '.join(['%s'] * len(ids))})"
-    )
+    where = "" if ids is None else f"WHERE system_id IN ({', '.join(['%s'] * len(ids))})"
+    sql = f"SELECT {columns} FROM {quote(Component._meta.db_table)} {where}"  # noqa: S608 — names from the model
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, ids or [])
         for pk, system_id, key, cpe, purl, part, vendor, product, version in cursor.fetchall():
             identity = (cpe, purl, part, vendor, product, version)
             record = records.get(identity)
@@ -329,10 +400,8 @@ def _components(
                 if known is not None:
                     vendor, product = known
                 record = records[identity] = ComponentRecord(0, cpe, purl, part, vendor, product, version)
-                keys[record] = key
-            components[system_id].append(record)
-            component_pks[(system_id, key)] = pk
-    return components, component_pks, keys
+            rows[system_id].append((pk, key, record))
+    return rows
 
 
 def _learn_products(products: set[tuple[str, str]], run: _Run) -> None:
@@ -355,6 +424,102 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[start : start + _IN]
 
 
+# --------------------------------------------------------------------------------- the holdings
+
+_HOLDINGS: Holdings | None = None  # every system's components, for incremental runs (see _holdings)
+_HOLDINGS_ALIASES: AliasTable | None = None  # the alias table their records and labels were made with
+_HOLDINGS_CHANGED: Any = None  # the last change of a system they know of (System.updated_at)
+
+
+def _holdings(run: _Run) -> Holdings:
+    """The holdings, current. A full match leaves them behind and a match of some systems replaces those
+    systems' components in them; every change of a system's software through the inventory services
+    triggers a match of that system (``components_changed``) and moves its ``updated_at``. Before each use
+    the component rows' count and last id and the systems' last change are compared with what the holdings
+    know: on any difference (rows written around the services, another process's change not matched yet)
+    they are read anew."""
+    rows, last, changed = _inventory_stamp()
+    held = _HOLDINGS
+    if (
+        held is None
+        or run.aliases is not _HOLDINGS_ALIASES
+        or (held.rows, held.last, _HOLDINGS_CHANGED) != (rows, last or 0, changed)
+    ):
+        held = _new_holdings(run)
+        for system_id, components in _components(None, run.aliases).items():
+            held.replace(system_id, components)
+        _keep_holdings(held, run.aliases, changed)
+    return held
+
+
+def _inventory_stamp() -> tuple[int, int | None, Any]:
+    """The component rows' count and last id, and the last change of a system (one round trip)."""
+    quote = connection.ops.quote_name
+    components, systems = quote(Component._meta.db_table), quote(System._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {components}), (SELECT MAX(id) FROM {components}), "  # noqa: S608
+            f"(SELECT MAX(updated_at) FROM {systems})"
+        )
+        rows, last, changed = cursor.fetchone()
+    return rows, last, changed
+
+
+def _last_change(ids: list[int]) -> Any:
+    """The last change of these systems, as ``_inventory_stamp`` reads it."""
+    quote = connection.ops.quote_name
+    changed = None
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT MAX(updated_at) FROM {quote(System._meta.db_table)} WHERE id IN ({marks})",  # noqa: S608
+                chunk,
+            )
+            (value,) = cursor.fetchone()
+            if value is not None and (changed is None or value > changed):
+                changed = value
+    return changed
+
+
+def _new_holdings(run: _Run) -> Holdings:
+    return Holdings(partial(_labels, canonical=run.canonical))
+
+
+def _keep_holdings(held: Holdings, aliases: AliasTable, changed: Any) -> None:
+    global _HOLDINGS, _HOLDINGS_ALIASES, _HOLDINGS_CHANGED
+    _HOLDINGS, _HOLDINGS_ALIASES, _HOLDINGS_CHANGED = held, aliases, changed
+
+
+def _labels(record: ComponentRecord, canonical: Canonical) -> frozenset[Hashable]:
+    """Where the holdings file a record: its product as the product index spells it, and the names
+    affected[] statements may use for it."""
+    return frozenset((_product(record), *_names(record, canonical)))
+
+
+def _key_of(holdings: Holdings, system_id: int, record: ComponentRecord) -> str:
+    return holdings.holders(record)[system_id]
+
+
+class _Stored(Mapping[tuple[int, str], int]):
+    """The holdings as ``_apply`` reads components: (system, stored key) → primary key."""
+
+    def __init__(self, holdings: Holdings) -> None:
+        self._holdings = holdings
+
+    def __getitem__(self, where: tuple[int, str]) -> int:
+        pk = self._holdings.pk(*where)
+        if pk is None:
+            raise KeyError(where)
+        return pk
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:  # not needed by _apply: every system's every component
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self._holdings.rows
+
+
 # ------------------------------------------------------------------------------- the shared index
 
 _INDEX = CriteriaIndex()
@@ -368,9 +533,10 @@ _LOCK = threading.Lock()  # one run at a time per process uses the index
 
 def reset_index() -> None:
     """Forget every decoded criterion, as a new process starts (benchmarks measure a cold start with it)."""
-    global _INDEX, _STAMP, _FACTS
+    global _INDEX, _STAMP, _FACTS, _HOLDINGS
     with _LOCK:
         _INDEX = CriteriaIndex()
+        _HOLDINGS = None
         _FACTS = _Facts(stamp=())
         _SIGNATURES.clear()
         _STATEMENTS.clear()
@@ -381,17 +547,27 @@ def reset_index() -> None:
 def _refresh(vuln_ids: set[int]) -> None:
     """Bring the index's entries for these vulnerabilities in line with their stored source records.
 
-    An entry is checked by its records' ids and digests once; it stays verified while no source record is
-    added or changed (the stamp: their last id and last import time; feeds never delete a record)."""
+    An entry is checked by its records' ids and digests once; it stays verified while none of its source
+    records is added or changed. The stamp (the records' last id and last import time; feeds never delete a
+    record) says whether any was: then only the vulnerabilities of the records added or imported since the
+    last stamp are checked again, not the whole index."""
     global _STAMP
     stamp = tuple(SourceRecord.objects.aggregate(last=Max("pk"), at=Max("imported_at")).values())  # both indexed
+    through = SourceRecord.vulnerabilities.through
     if stamp != _STAMP:
-        _VERIFIED.clear()
+        if _STAMP and _STAMP[1] is not None:  # only the vulnerabilities of records added or imported since
+            last, at = _STAMP
+            since = set(SourceRecord.objects.filter(imported_at__gte=at).values_list("pk", flat=True))
+            since.update(SourceRecord.objects.filter(pk__gt=last).values_list("pk", flat=True))
+            for chunk in _chunks(sorted(since)):
+                rows = through.objects.filter(sourcerecord_id__in=chunk)
+                _VERIFIED.difference_update(rows.values_list("vulnerability_id", flat=True))
+        else:
+            _VERIFIED.clear()
         _STAMP = stamp
     unverified = [v for v in vuln_ids if v not in _VERIFIED]
     current = _signatures(unverified)
     stale = [v for v in unverified if _SIGNATURES.get(v) != frozenset(current.get(v, ()))]
-    through = SourceRecord.vulnerabilities.through
     configurations: dict[int, list[Configuration]] = defaultdict(list)
     statements: dict[int, list[tuple[str, str, tuple[AffectedProduct, ...]]]] = defaultdict(list)
     for chunk in _chunks(sorted(stale)):
@@ -427,24 +603,29 @@ def _signatures(vuln_ids: Iterable[int]) -> dict[int, set[tuple[int, str]]]:
 _COLUMNS = ("component_id", "criterion", "confidence", "reason", "evidence")
 
 
-def _apply(
-    ids: list[int],
-    only: set[int] | None,
-    found: dict[tuple[int, int, str], Match],
-    cleared: dict[tuple[int, int, str], str],
-    component_pks: dict[tuple[int, str], int],
-    report: MatchReport,
-) -> None:
-    now = db_datetime(timezone.now())
-    existing = Finding.objects.filter(system_id__in=ids)
-    if only is not None:
-        existing = existing.filter(vulnerability_id__in=only)
-    current = {
+_Current = dict[tuple[int, int, str], tuple[int, str, list[Any]]]  # (system, vuln, key) → (pk, state, values)
+
+
+def _current(querysets: Iterable[QuerySet[Finding]]) -> _Current:
+    """The findings a run may change, as ``_apply`` compares them."""
+    return {
         (system_id, vuln_id, key): (pk, state, values)
+        for existing in querysets
         for pk, system_id, vuln_id, key, state, *values in existing.values_list(
             "pk", "system_id", "vulnerability_id", "component_key", "state", *_COLUMNS
         )
     }
+
+
+def _apply(
+    current: _Current,
+    found: dict[tuple[int, int, str], Match],
+    cleared: dict[tuple[int, int, str], str],
+    component_pks: Mapping[tuple[int, str], int],
+    report: MatchReport,
+) -> None:
+    """Bring the ``current`` findings in line with what was ``found``: open, update, reopen, close."""
+    now = db_datetime(timezone.now())
     create: list[tuple[Any, ...]] = []
     update: list[tuple[Any, ...]] = []
     close: list[tuple[Any, ...]] = []
@@ -475,13 +656,12 @@ def _apply(
             report.findings_updated += 1
         else:
             report.findings_unchanged += 1
-    present = {(system_id, key) for system_id, key in component_pks}
     for where, (pk, state, _) in current.items():
         if where in found or state != FindingState.OPEN:
             continue
         if where in cleared:
             reason = f"not affected: {cleared[where]}"
-        elif (where[0], where[2]) in present:
+        elif (where[0], where[2]) in component_pks:
             reason = "no longer matched: the applicability no longer covers this component"
         else:
             reason = "the component was removed or its version changed"

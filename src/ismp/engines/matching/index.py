@@ -231,6 +231,11 @@ class CriteriaIndex:
                 result[key] = matches
         return result
 
+    def concerns(self, component: ComponentRecord, keys: Collection[int]) -> bool:
+        """Whether the component satisfies a criterion (vulnerable or platform) of one of these vulnerabilities."""
+        found = self._judge(component)
+        return bool(_keys(found.vulnerable, keys) or _keys(found.platform, keys))
+
     # ---------------------------------------------------------------------------------------- inside
 
     def _tree(self, key: int, pairs: list[tuple[CpeMatch, Match]]) -> list[Match]:
