@@ -16,6 +16,7 @@ from django.db import transaction
 from ismp.apps.accounts.models import Organisation, User
 from ismp.apps.accounts.services import create_user
 from ismp.apps.audit.services import Actor
+from ismp.apps.controls.demo import load_demo as load_controls
 from ismp.apps.inventory.choices import ComponentSource
 from ismp.apps.inventory.demo.vulnerabilities import VulnSummary, load_vulnerabilities
 from ismp.apps.inventory.importing import ImportReport, sync_components
@@ -54,6 +55,7 @@ def load_demo() -> DemoSummary:
         _load(doc)
     vulns = load_vulnerabilities(new_company=not loaded)
     load_response_history()
+    load_controls()
     logins = [(u["username"], u["role"]) for u in doc["users"]]
     return DemoSummary(
         company=doc["company"],
