@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from ismp.apps.accounts.models import Organisation
 from ismp.apps.dashboard.queries import summary
-from ismp.apps.dashboard.reports import build_report, write_report
+from ismp.apps.dashboard.reports import build_report, sections, write_report
 from ismp.apps.findings.models import Finding
 from ismp.apps.inventory.models import System
 from ismp.apps.vulns.models import Vulnerability
@@ -253,6 +253,7 @@ def test_xlsx_reports_are_readable_and_formula_safe(estate):
         systems = [row[0] for row in book["Systems furthest behind"].iter_rows(values_only=True)]
         assert '\'=HYPERLINK("http://x")' in systems and '=HYPERLINK("http://x")' not in systems
     assert book["Total"]["A1"].value.startswith("Weekly status: BIZ")
+    assert [row[0] for row in book["Total"].iter_rows(values_only=True)][-1] == "事業本部"  # the scope, in Japanese
 
 
 def test_pdf_reports_are_pdf_with_english_names(estate):
@@ -263,6 +264,12 @@ def test_pdf_reports_are_pdf_with_english_names(estate):
         write_report(report, "pdf", buffer)
         assert buffer.getvalue().startswith(b"%PDF") and len(buffer.getvalue()) > 1000
     assert report.title == "Weekly status: Business division (BIZ)"
+    tables = {title: rows for title, _header, rows in sections(report, english=True)}
+    assert tables["Total"][0][0] == "Business division"
+    assert [row[0] for row in tables["Organisations furthest behind"]] == ["WEB", "OPS"]  # no English name: the code
+    for rows in tables.values():
+        for row in rows:
+            str(row).encode("latin-1")  # what the PDF core font can draw
 
 
 def test_report_download(estate):

@@ -84,11 +84,12 @@ def sections(report: Report, *, english: bool = False) -> list[tuple[str, list[s
     def system(g: Group) -> str:
         return latin1(g.label, f"system #{g.key}") if english else g.label
 
+    org = data.scope.organisation
+    scope_name = "company" if org is None else (data.names_en.get(org.code, org.code) if english else org.name)
     urgency_rows = [[g.label, *_counts(g)] for g in data.by_urgency]
     risk_rows = [[g.label, *_counts(g)] for g in data.by_risk]
     tables: list[tuple[str, list[str], list[list[Any]]]] = [
-        ("Total", ["scope", *COUNT_HEADER], [[name(data.total) if data.scope.organisation else "company",
-                                              *_counts(data.total)]]),
+        ("Total", ["scope", *COUNT_HEADER], [[scope_name, *_counts(data.total)]]),
         ("By urgency", ["urgency", *COUNT_HEADER], urgency_rows),
         ("By risk level", ["risk level", *COUNT_HEADER], risk_rows),
     ]  # fmt: skip
@@ -120,7 +121,7 @@ def sections(report: Report, *, english: bool = False) -> list[tuple[str, list[s
                 "Control baseline coverage",
                 ["organisation", "systems", "required", "implemented", "not applicable", "gaps", "percent"],
                 [
-                    [data.names_en.get(r.key, r.key) if english else r.name, r.systems, r.required,
+                    [(data.names_en.get(r.key) or r.name) if english else r.name, r.systems, r.required,
                      r.implemented, r.not_applicable, r.gaps, r.percent]
                     for r in (data.coverage.total, *data.coverage.rows)
                 ],
