@@ -422,3 +422,24 @@ def test_rollup_page_makes_the_same_number_of_queries_whatever_the_size(estate, 
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(reverse("web:dashboard"))
     assert len(response.context["summary"].systems) > 3
+
+
+def test_task_runner_refreshes_the_rollup(estate):
+    from ismp.apps.dashboard.models import Refresh
+    from ismp.apps.dashboard.tasks import refresh_rollup
+
+    refresh_rollup()  # Huey in immediate mode runs it now
+    assert Refresh.objects.get().refreshed_at <= timezone.now()
+    assert summary(estate.company.ciso, source="rollup").total.counts.open == 4
+
+
+def test_trend_chart_scales_to_the_busiest_week():
+    from ismp.apps.dashboard.charts import trend_chart
+    from ismp.apps.dashboard.values import Week
+
+    monday = dt.date(2026, 1, 5)
+    chart = trend_chart([Week(monday, 0, 0), Week(monday + dt.timedelta(weeks=1), 20, 7)])
+    opened = [b for b in chart.bars if b.series == "opened"]
+    assert [b.value for b in opened] == [0, 20] and opened[1].height == chart.baseline  # 20 is the top
+    assert [value for _y, value in chart.scale] == [0, 10, 20]
+    assert chart.labels[1][1] == "01-12"
