@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -246,12 +246,13 @@ def recompute_urgency(vuln_pks: Iterable[int] | None, *, actor: Actor = audit.SY
 def _carry_to_items(
     decided: Mapping[int, engine.Urgency], policy: Policy, now: dt.datetime, actor: Actor, report: UrgencyReport
 ) -> None:
-    """Set the new urgency on the live items (not overridden) whose urgency differs: one UPDATE per
-    vulnerability and direction, the history rows in one insert. A rise takes the earlier of each item's
+    """Set the new urgency on the live items (not overridden) whose urgency differs: one UPDATE per new
+    urgency and direction (the explanation read from the stored vulnerability urgency), the history rows in
+    one insert. A rise takes the earlier of each item's
     deadlines and the new urgency's; a fall keeps the deadlines."""
     live = [s.value for s in machine.OPEN_STATES | {machine.State.ACCEPTED}]
     rows = WorkItem.objects.filter(vulnerability_id__in=list(decided), state__in=live, urgency_override="")
-    changed: dict[tuple[int, bool], list[int]] = defaultdict(list)  # (vulnerability, rise) → items
+    changed: dict[tuple[str, bool], list[int]] = defaultdict(list)  # (new urgency, rise) → items
     events = []
     stamp = db_datetime(now)
     for pk, vuln_id, old, state in rows.values_list("pk", "vulnerability_id", "urgency", "state"):
@@ -259,7 +260,7 @@ def _carry_to_items(
         if urgency.value == old:
             continue
         rise = engine.URGENCY_RANK[urgency.value] > engine.URGENCY_RANK[old]
-        changed[(vuln_id or 0, rise)].append(pk)
+        changed[(urgency.value, rise)].append(pk)
         action = "urgency_raised" if rise else "urgency_lowered"
         events.append((pk, stamp, actor.user_id, actor.name, action, state, state, f"{old} → {urgency.explanation}"))
         if rise:
@@ -267,16 +268,18 @@ def _carry_to_items(
             report.announced.append(pk)
         else:
             report.items_lowered += 1
-    for (vuln_id, rise), pks in changed.items():
-        urgency = decided[vuln_id]
+    explanation = Subquery(
+        VulnerabilityUrgency.objects.filter(vulnerability_id=OuterRef("vulnerability_id")).values("explanation")[:1]
+    )
+    for (value, rise), pks in changed.items():
         values: dict[str, Any] = {
-            "urgency": urgency.value,
-            "urgency_explanation": urgency.explanation,
+            "urgency": value,
+            "urgency_explanation": explanation,
             "version": F("version") + 1,
             "updated_at": now,
         }
         if rise:
-            periods = policy.periods(urgency.value, now)
+            periods = policy.periods(value, now)
             values["answer_due"] = Least(F("answer_due"), Value(periods.answer_due))
             values["due"] = Least(F("due"), Value(periods.due))
         for start in range(0, len(pks), CHUNK):
