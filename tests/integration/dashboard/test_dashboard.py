@@ -153,9 +153,14 @@ def test_findings_and_coverage_are_counted(estate):
         confidence="high",
         evidence="x",
     )
+    System.objects.create(name="Old shop", organisation=company.web, system_type="public_web", lifecycle="retired")
     data = summary(company.ciso, organisation="WEB")
     assert data.findings == {"open": 1}
-    assert data.coverage.total.systems == 1 and data.coverage.total.required > 0
+    assert data.coverage.total.systems == 1 and data.coverage.total.required > 0  # the retired one needs none
+    body = client_for(company.ciso).get(reverse("web:dashboard"), {"organisation": "WEB"}).content.decode()
+    gaps = f'{reverse("web:controls-gaps")}?organisation=WEB'
+    assert f'href="{gaps}"' in body
+    assert client_for(company.ciso).get(gaps).status_code == 200
 
 
 # ------------------------------------------------------------------------------------------- scope

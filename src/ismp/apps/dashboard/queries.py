@@ -37,6 +37,7 @@ from ismp.apps.dashboard.sources import (
     week_start,
 )
 from ismp.apps.dashboard.values import Counts, Group, Scope, Summary, Week
+from ismp.apps.inventory.choices import Lifecycle
 from ismp.apps.inventory.models import System
 from ismp.apps.inventory.queries import systems_for
 from ismp.apps.workflow.models import WorkItem
@@ -186,10 +187,11 @@ def _system_rows(rows: list[dict[str, Any]], orgs: Mapping[int, Organisation]) -
 
 
 def _coverage(system_ids: list[int] | None) -> Any:
-    """Control-baseline coverage (適用基準) of the scope's systems, from ``ismp.apps.controls``."""
+    """Control-baseline coverage (適用基準) of the scope's systems in use, from ``ismp.apps.controls``."""
     from ismp.apps.controls.queries import coverage
 
-    return coverage(System.objects.all() if system_ids is None else System.objects.filter(pk__in=system_ids))
+    systems = System.objects.exclude(lifecycle=Lifecycle.RETIRED)  # as the controls pages: retired need none
+    return coverage(systems if system_ids is None else systems.filter(pk__in=system_ids))
 
 
 def scope_systems(user: Any, scope: Scope, orgs: list[Organisation]) -> list[int] | None:
