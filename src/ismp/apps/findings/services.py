@@ -200,6 +200,7 @@ class _Run:
     named_by: dict[str, set[int]] = field(default_factory=dict)
     names_of: dict[int, set[str]] = field(default_factory=dict)
     holdings: Holdings | None = None  # kept in line with the systems read, when kept
+    facts: _Facts = field(default_factory=lambda: _Facts(stamp=()))
 
 
 def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None], every: bool) -> MatchReport:
@@ -207,7 +208,7 @@ def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None],
     table = load_alias_table()
     run = _Run(only, MatchReport(systems=len(ids)), table, lru_cache(maxsize=None)(table.canonical))
     with _LOCK:
-        facts = _facts(run.canonical, table)
+        facts = run.facts = _facts(run.canonical, table)
         run.wildcard_vulns = facts.wildcard if only is None else facts.wildcard & only
         run.named_by, run.names_of = facts.named_by, facts.names_of
         # every system's components are read anyway: the holdings come for free (see _holdings)
@@ -338,13 +339,14 @@ def _keys(vendor: str, product: str, canonical: Canonical) -> tuple[str, ...]:
 @dataclass
 class _Facts:
     """What the product index says that every run needs, kept while the index and the aliases stay the
-    same: the vulnerabilities whose criteria name any product (patterns), and the affected[] statements'
-    name keys (any source but NVD)."""
+    same: the vulnerabilities whose criteria name any product (patterns), the affected[] statements'
+    name keys (any source but NVD), and the vulnerabilities naming each product asked for so far."""
 
     stamp: tuple[Any, ...]
     wildcard: set[int] = field(default_factory=set)
     named_by: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     names_of: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    products: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # learnt as runs need them
 
 
 _FACTS = _Facts(stamp=())
@@ -405,18 +407,20 @@ def _components(ids: list[int] | None, aliases: AliasTable) -> dict[int, list[Ro
 
 
 def _learn_products(products: set[tuple[str, str]], run: _Run) -> None:
-    """Which vulnerabilities name each (vendor, product)."""
-    for pair in products:
-        run.product_vulns[pair] = set()
-    rows = AffectedProductIndex.objects.all()
-    if run.only is not None:
-        rows = rows.filter(vulnerability_id__in=run.only)
-    for chunk in _chunks(sorted({name for _, name in products})):
-        for vuln_id, vendor, name in rows.filter(product__in=chunk).values_list(
+    """Which vulnerabilities name each (vendor, product): read once while the product index stays the same
+    (``_Facts``), so that matching one system does not read every vulnerability of its products again."""
+    known = run.facts.products
+    missing = products - known.keys()
+    for pair in missing:
+        known[pair] = set()
+    for chunk in _chunks(sorted({name for _, name in missing})):
+        for vuln_id, vendor, name in AffectedProductIndex.objects.filter(product__in=chunk).values_list(
             "vulnerability_id", "vendor", "product"
         ):
-            if (vendor, name) in run.product_vulns:
-                run.product_vulns[(vendor, name)].add(vuln_id)
+            if (vendor, name) in missing:
+                known[(vendor, name)].add(vuln_id)
+    for pair in products:
+        run.product_vulns[pair] = known[pair] if run.only is None else known[pair] & run.only
 
 
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:
