@@ -163,6 +163,10 @@ def test_the_index_stays_equal_to_evaluate_through_puts_and_discards(
             only = {key, 0}
             got_only = {k: _key(matches) for k, matches in index.match(system, only).items()}
             assert got_only == {k: v for k, v in _expected(configurations, system).items() if k in only}
+        many = dict(index.match_many(dict(enumerate(systems)), {key, 0}))
+        for number, system in enumerate(systems):
+            got_many = {k: _key(matches) for k, matches in many[number].items()}
+            assert got_many == {k: v for k, v in _expected(configurations, system).items() if k in {key, 0}}
     assert len(index) == len(configurations)
 
 

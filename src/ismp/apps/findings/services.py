@@ -35,7 +35,7 @@ from typing import Any
 
 import msgspec
 from django.db import connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q
 from django.utils import timezone
 from packageurl import PackageURL
 
@@ -145,15 +145,16 @@ def match_vulnerabilities(vuln_ids: Iterable[int], progress: Callable[[str], Non
         run.report.seconds_reading += read - started
         found: dict[tuple[int, int, str], Match] = {}
         cleared: dict[tuple[int, int, str], str] = {}
-        for system_id, held in systems.items():
+        for system_id, by_vuln in _INDEX.match_many(systems, wanted):
             key_of = partial(_key_of, holdings, system_id)
-            _match_system(system_id, held, wanted, stated, run, found, cleared, key_of, holdings.labels)
+            held = systems[system_id]
+            _match_system(system_id, held, by_vuln, stated, run, found, cleared, key_of, holdings.labels)
         for where in cleared.keys() & found.keys():  # a distribution's fixed version beats the upstream range
             del found[where]
         matched = time.perf_counter()
         run.report.seconds_matching += matched - read
         with transaction.atomic():
-            current = _current(Finding.objects.filter(vulnerability_id__in=chunk) for chunk in _chunks(sorted(wanted)))
+            current = _current("vulnerability_id", sorted(wanted))
             _apply(current, found, cleared, _Stored(holdings), run.report)
         run.report.seconds_writing += time.perf_counter() - matched
     progress(f"{len(wanted):,} vulnerabilities against {run.report.systems:,} systems")
@@ -261,22 +262,23 @@ def _match_chunk(ids: list[int], run: _Run) -> None:
         statements = {v: run.names_of.get(v, set()) for v in stated.get(system_id, ())}
         # only the candidates: checked against this database (the index may hold what another one said)
         named_as = names.__getitem__
-        _match_system(system_id, records, candidates, statements, run, found, cleared, keys.__getitem__, named_as)
+        by_vuln = _INDEX.match(records, candidates)
+        _match_system(system_id, records, by_vuln, statements, run, found, cleared, keys.__getitem__, named_as)
     for where in cleared.keys() & found.keys():  # a distribution's fixed version beats the upstream range
         del found[where]
     matched = time.perf_counter()
     run.report.seconds_matching += matched - read
-    existing = Finding.objects.filter(system_id__in=ids)
+    current = _current("system_id", ids)
     if run.only is not None:
-        existing = existing.filter(vulnerability_id__in=run.only)
-    _apply(_current([existing]), found, cleared, component_pks, run.report)
+        current = {where: had for where, had in current.items() if where[1] in run.only}
+    _apply(current, found, cleared, component_pks, run.report)
     run.report.seconds_writing += time.perf_counter() - matched
 
 
 def _match_system(
     system_id: int,
     records: list[ComponentRecord],
-    candidates: set[int],
+    by_vuln: dict[int, list[Match]],
     statements: Mapping[int, set[str]],
     run: _Run,
     found: dict[tuple[int, int, str], Match],
@@ -284,9 +286,9 @@ def _match_system(
     key_of: Callable[[ComponentRecord], str],
     names_of: Callable[[ComponentRecord], Collection[Hashable]],
 ) -> None:
-    """One system's matches among the candidates (NVD criteria through the index; the affected[]
-    statements of ``statements``, vulnerability → its name keys), kept in ``found``; what a distribution's
-    fixed version clears goes to ``cleared`` and beats any upstream range."""
+    """One system's matches kept in ``found``: the index's (``by_vuln``, NVD criteria) and those of the
+    affected[] statements of ``statements`` (vulnerability → its name keys); what a distribution's fixed
+    version clears goes to ``cleared`` and beats any upstream range."""
 
     def keep(where: tuple[int, int, str], match: Match) -> None:
         """The most confident match; among equals the first criterion in text order, so that a re-match
@@ -295,7 +297,7 @@ def _match_system(
         if kept is None or _better(match, kept):
             found[where] = match
 
-    for vuln_id, matches in _INDEX.match(records, candidates).items():
+    for vuln_id, matches in by_vuln.items():
         for match in matches:
             keep((system_id, vuln_id, key_of(match.component)), match)
     for vuln_id, names in statements.items():
@@ -517,6 +519,13 @@ class _Stored(Mapping[tuple[int, str], int]):
             raise KeyError(where)
         return pk
 
+    def get(self, where: tuple[int, str], default: Any = None) -> Any:
+        pk = self._holdings.pk(*where)
+        return default if pk is None else pk
+
+    def __contains__(self, where: object) -> bool:
+        return isinstance(where, tuple) and self._holdings.pk(*where) is not None
+
     def __iter__(self) -> Iterator[tuple[int, str]]:  # not needed by _apply: every system's every component
         raise NotImplementedError
 
@@ -610,15 +619,22 @@ _COLUMNS = ("component_id", "criterion", "confidence", "reason", "evidence")
 _Current = dict[tuple[int, int, str], tuple[int, str, list[Any]]]  # (system, vuln, key) → (pk, state, values)
 
 
-def _current(querysets: Iterable[QuerySet[Finding]]) -> _Current:
-    """The findings a run may change, as ``_apply`` compares them."""
-    return {
-        (system_id, vuln_id, key): (pk, state, values)
-        for existing in querysets
-        for pk, system_id, vuln_id, key, state, *values in existing.values_list(
-            "pk", "system_id", "vulnerability_id", "component_key", "state", *_COLUMNS
-        )
-    }
+def _current(column: str, values: list[int]) -> _Current:
+    """The findings a run may change (those whose ``column``, system_id or vulnerability_id, is one of the
+    values), as ``_apply`` compares them; read without the ORM, as a feed delta reads tens of thousands."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("id", "system_id", "vulnerability_id", "component_key", "state", *_COLUMNS))
+    current: _Current = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values):
+            cursor.execute(
+                f"SELECT {columns} FROM {quote(Finding._meta.db_table)} "  # noqa: S608 — names from the model
+                f"WHERE {quote(column)} IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            for pk, system_id, vuln_id, key, state, *stored in cursor.fetchall():
+                current[(system_id, vuln_id, key)] = (pk, state, stored)
+    return current
 
 
 def _apply(

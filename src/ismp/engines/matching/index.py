@@ -26,8 +26,9 @@ whose criteria name one of the system's products; a test holds the two to that, 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache, partial
+from typing import TypeVar
 
 from ismp.engines.cpe import ANY, CpeName, plain
 from ismp.engines.feeds.base import ConfigNode, Configuration, CpeMatch, all_criteria
@@ -51,6 +52,7 @@ Scanned = tuple[int, CpeMatch, Bounds | None]  # None: no range, or one the gene
 Place = tuple[Product | None, object]  # where an entry is filed: (product or None for everywhere, version key)
 Hits = dict[int, list[tuple[CpeMatch, Match]]]  # satisfied criteria by vulnerability key
 _SCAN = object()  # the version key of entries scanned for every component of the product
+S = TypeVar("S")  # whatever names a system for the caller
 
 
 def order_key(version: str) -> object:
@@ -152,6 +154,7 @@ class CriteriaIndex:
         self._filed = _Filed()
         self._places: dict[int, set[Place]] = {}
         self._judged: dict[Product, dict[ComponentRecord, _Judged]] = defaultdict(dict)
+        self._seen: dict[ComponentRecord, _Judged] = {}  # the same judgements by component: one look-up
         # per vulnerability, its configuration tree's result for the judgements it was given (systems often
         # share them); the judgements are named by the ids of their cached Match objects
         self._trees: dict[int, dict[frozenset[int], list[Match]]] = {}
@@ -207,15 +210,44 @@ class CriteriaIndex:
         """One system's matches, by vulnerability key: what ``evaluate`` gives for each vulnerability (of
         ``only``, when given)."""
         judged = [self._judge(component) for component in components]
+        return self._assemble([(found.vulnerable, found.platform) for found in judged], only)
+
+    def match_many(
+        self, systems: Mapping[S, Iterable[ComponentRecord]], only: Collection[int]
+    ) -> Iterator[tuple[S, dict[int, list[Match]]]]:
+        """``match`` for many systems against a few vulnerabilities: what each component satisfies of
+        ``only`` is picked out once, however many systems have the component."""
+        picked: dict[ComponentRecord, tuple[Hits, Hits]] = {}
+        for system, components in systems.items():
+            parts = []
+            for component in components:
+                part = picked.get(component)
+                if part is None:
+                    found = self._judge(component)
+                    vulnerable, platform = found.vulnerable, found.platform
+                    part = picked[component] = (
+                        {key: vulnerable[key] for key in _keys(vulnerable, only)},
+                        {key: platform[key] for key in _keys(platform, only)},
+                    )
+                parts.append(part)
+            yield system, self._assemble(parts, None)
+
+    def concerns(self, component: ComponentRecord, keys: Collection[int]) -> bool:
+        """Whether the component satisfies a criterion (vulnerable or platform) of one of these vulnerabilities."""
+        found = self._judge(component)
+        return bool(_keys(found.vulnerable, keys) or _keys(found.platform, keys))
+
+    def _assemble(self, parts: list[tuple[Hits, Hits]], only: Collection[int] | None) -> dict[int, list[Match]]:
+        """A system's matches from its components' (vulnerable, platform) hits."""
         hits: dict[int, list[tuple[CpeMatch, Match]]] = defaultdict(list)
-        for found in judged:
-            for key in _keys(found.vulnerable, only):
-                hits[key].extend(found.vulnerable[key])
+        for vulnerable, _ in parts:
+            for key in _keys(vulnerable, only):
+                hits[key].extend(vulnerable[key])
         trees = {key for key in hits if not self._plain[key]}
         if trees:  # the platform criteria these vulnerabilities' trees need
-            for found in judged:
-                for key in _keys(found.platform, trees):
-                    hits[key].extend(found.platform[key])
+            for _, platform in parts:
+                for key in _keys(platform, trees):
+                    hits[key].extend(platform[key])
         result: dict[int, list[Match]] = {}
         for key, pairs in hits.items():  # only a vulnerability with a vulnerable criterion satisfied can apply
             if key in trees:
@@ -230,11 +262,6 @@ class CriteriaIndex:
             if matches:
                 result[key] = matches
         return result
-
-    def concerns(self, component: ComponentRecord, keys: Collection[int]) -> bool:
-        """Whether the component satisfies a criterion (vulnerable or platform) of one of these vulnerabilities."""
-        found = self._judge(component)
-        return bool(_keys(found.vulnerable, keys) or _keys(found.platform, keys))
 
     # ---------------------------------------------------------------------------------------- inside
 
@@ -259,15 +286,16 @@ class CriteriaIndex:
 
     def _judge(self, component: ComponentRecord) -> _Judged:
         """The criteria the component satisfies: the vulnerable ones, and the platform ones by vulnerability."""
+        found = self._seen.get(component)
+        if found is not None:
+            return found
         name = matching_name(component)
         if name is None:
-            return _NOTHING
+            found = self._seen[component] = _NOTHING
+            return found
         product = (plain(name.vendor), plain(name.product))
-        cache = self._judged[product]
-        found = cache.get(component)
-        if found is None:
-            found = cache[component] = _Judged(name)
-            _add(found, self._filed.candidates(product, component, name), component)
+        found = self._seen[component] = self._judged[product][component] = _Judged(name)
+        _add(found, self._filed.candidates(product, component, name), component)
         return found
 
 
