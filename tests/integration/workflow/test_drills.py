@@ -71,3 +71,12 @@ def test_drills_from_the_command_line(company, capsys):
     assert main(["drill", "end", str(drill.pk)]) == 0
     assert not WorkItem.objects.filter(drill=drill).exclude(state="closed").exists()
     assert main(["drill", "end", str(drill.pk)]) == 65
+
+
+def test_drill_items_stay_out_of_the_list_unless_asked_for(drill, company):
+    from ismp.apps.workflow.queries import work_item_list
+
+    assert not work_item_list(company.csirt).filter(drill=drill).exists()
+    assert work_item_list(company.csirt, filters={"drill": str(drill.pk)}).get().system == company.shop
+    assert work_item_list(company.csirt, filters={"drill": "all"}).filter(drill=drill).exists()
+    assert not work_item_list(company.csirt, filters={"risk_level": "x"}).exists()

@@ -61,9 +61,15 @@ class WorkItemFilterForm(forms.Form):
         choices=_with_all([("open", "未完了 (open)"), *((s.value, label) for s, label in STATE_LABELS.items())]),
     )
     urgency = forms.ChoiceField(required=False, label=_("urgency (対応緊急度)"), choices=_with_all(URGENCY_CHOICES))
+    risk_level = forms.ChoiceField(
+        required=False,
+        label=_("risk level (リスクレベル)"),
+        choices=_with_all((str(level), str(level)) for level in range(5, 0, -1)),
+    )
     kind = forms.ChoiceField(
         required=False, label=_("kind"), choices=_with_all((k.value, label) for k, label in KIND_LABELS.items())
     )
+    drill = forms.CharField(required=False, widget=forms.HiddenInput)  # a drill's id, or "all"
     organisation = forms.ChoiceField(required=False, label=_("organisation"), choices=_organisation_choices)
     system = forms.CharField(required=False, label=_("system"), max_length=200)
     vuln = forms.CharField(required=False, label=_("vulnerability"), max_length=64)
@@ -74,7 +80,7 @@ class WorkItemFilterForm(forms.Form):
         widget=forms.HiddenInput,
     )
 
-    FILTERS = ("state", "urgency", "kind", "organisation", "system", "vuln", "overdue")
+    FILTERS = ("state", "urgency", "risk_level", "kind", "organisation", "system", "vuln", "overdue", "drill")
 
     def value(self, name: str) -> str:
         self.is_valid()

@@ -165,6 +165,10 @@ class WorkItem(models.Model):
             models.Index(fields=["vulnerability", "state"]),
             models.Index(fields=["state", "urgency"]),
             models.Index(fields=["state", "due"]),
+            # the dashboard: per-system live counts, and the weekly opened / completed trend
+            models.Index(fields=["system", "state", "urgency"]),
+            models.Index(fields=["opened_at"]),
+            models.Index(fields=["completed_on"]),
         ]
 
     def __str__(self) -> str:

@@ -30,7 +30,18 @@ from ismp.engines.workflow import OPEN_STATES, State
 
 OPEN = tuple(sorted(s.value for s in OPEN_STATES))
 LIST_RELATED = ("system__organisation", "vulnerability", "drill")
-WORK_ITEM_FILTERS = ("state", "urgency", "kind", "organisation", "system", "vuln", "overdue", "q")
+WORK_ITEM_FILTERS = (
+    "state",
+    "urgency",
+    "risk_level",
+    "kind",
+    "organisation",
+    "system",
+    "vuln",
+    "overdue",
+    "drill",
+    "q",
+)
 WORK_ITEM_ORDERS: dict[str, tuple[str, ...]] = {
     "due": ("due", "pk"),
     "urgency": ("-urgency_rank", "due", "pk"),
@@ -92,15 +103,25 @@ def work_item_list(
 
     Filters: ``state`` (a state, or "open" for every state that still needs someone), ``urgency``, ``kind``,
     ``organisation`` (a code; its sub-organisations included), ``system`` (pk or exact name), ``vuln`` (an
-    id such as CVE-2014-6271), ``overdue`` ("1"), ``q`` (text in the vulnerability, title or system).
-    Unknown values match nothing rather than everything."""
+    id such as CVE-2014-6271), ``risk_level`` (the vulnerability's risk level 1–5), ``overdue`` ("1"), ``drill``
+    (a drill's id, or "all" for real and drill items; without it, response drills' items are left out, as
+    on the dashboard), ``q`` (text in the vulnerability, title or system). Unknown values match nothing
+    rather than everything."""
     qs = work_items_for(user).select_related(*LIST_RELATED).annotate(urgency_rank=_RANK)
     values = {k: v.strip() for k, v in (filters or {}).items() if k in WORK_ITEM_FILTERS and v and v.strip()}
     if "state" in values:
         state = values["state"]
         qs = qs.filter(state__in=OPEN) if state == "open" else qs.filter(state=state)
+    drill = values.get("drill", "")
+    if drill.isdigit():
+        qs = qs.filter(drill_id=int(drill))
+    elif drill != "all":
+        qs = qs.filter(drill__isnull=True)
     if "urgency" in values:
         qs = qs.filter(urgency=values["urgency"])
+    if "risk_level" in values:
+        risk = values["risk_level"]
+        qs = qs.filter(vulnerability__risk_level=int(risk)) if risk.isdigit() else qs.none()
     if "kind" in values:
         qs = qs.filter(kind=values["kind"])
     if "organisation" in values:
