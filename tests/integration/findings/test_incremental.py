@@ -91,6 +91,7 @@ def _republish(vuln_id: str, criteria: list[dict]) -> int:
     """A feed update of one CVE, as the feed import stores it: new applicability, digest and import time, and
     the product index rows of what it names now."""
     import json
+    import uuid
 
     from django.utils import timezone
 
@@ -102,7 +103,7 @@ def _republish(vuln_id: str, criteria: list[dict]) -> int:
     data["configurations"] = [{"nodes": [{"operator": "OR", "matches": criteria}]}]
     SourceRecord.objects.filter(pk=record.pk).update(
         data=json.dumps(data).encode() if isinstance(record.data, bytes) else json.dumps(data),
-        digest=f"republished {timezone.now().isoformat()}",
+        digest=uuid.uuid4().hex,
         imported_at=timezone.now(),
     )
     AffectedProductIndex.objects.filter(vulnerability=vulnerability).delete()
