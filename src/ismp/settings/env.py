@@ -34,7 +34,7 @@ class IsmpSettings(BaseSettings):
     login_cooloff_minutes: int = Field(default=15, ge=1)
     session_hours: int = Field(default=8, ge=1, le=24 * 30)
 
-    mail_backend: Literal["console", "file", "smtp"] = "console"
+    mail_backend: Literal["console", "file", "smtp"] = "file"  # the demo sends hundreds: not to the terminal
     mail_from: str = "ismp@localhost"
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)

@@ -25,6 +25,7 @@ from ismp.engines.workflow import Action, State, Step
 SEED = 20261125
 WEEKS = 12
 SAMPLE = 300  # items carried through the workflow (the rest stay as matching opened them)
+LATE = 0.08  # the share of the rest that is past its registration period
 BOARD = "CVE-2014-6271"
 # the share of the sample left in each state
 TARGETS: tuple[tuple[State, int], ...] = (
@@ -59,10 +60,10 @@ def load_demo() -> int:
     csirt = _actor("csirt")
     ciso = _actor("ciso")
     with transaction.atomic():
-        _spread(rng, now)
         board = list(WorkItem.objects.filter(vulnerability__vuln_id=BOARD, drill=None).order_by("system__name"))
         others = list(WorkItem.objects.exclude(vulnerability__vuln_id=BOARD).filter(drill=None).order_by("pk"))
         sample = rng.sample(others, min(SAMPLE, len(others)))
+        _spread(rng, now, {item.pk for item in sample} | {item.pk for item in board})
         plan = [(item, _pick(rng)) for item in sample]
         # the board: a third done, a third planned or approved, the rest not answered
         for index, item in enumerate(board):
@@ -84,13 +85,20 @@ def _pick(rng: random.Random) -> State:
     return chosen
 
 
-def _spread(rng: random.Random, now: dt.datetime) -> None:
-    """Open dates over the last twelve weeks (urgent items more recent), deadlines from them."""
+def _spread(rng: random.Random, now: dt.datetime, history: set[int]) -> None:
+    """Open dates, deadlines from them. The items carried through the workflow (``history``) opened over the
+    last twelve weeks (urgent ones more recently); of the rest, most opened within their registration period
+    (on track) and one in LATE earlier (overdue), as in a company that keeps up but not everywhere."""
     policy = services.current_policy()
     newest = {"S+": 10, "S-": 20, "A": 45, "B": WEEKS * 7}
+    answer_days = policy.answer_days
     updates = []
     for pk, urgency in WorkItem.objects.filter(drill=None).values_list("pk", "urgency"):
-        opened = now - dt.timedelta(days=rng.uniform(0.5, newest[urgency]))
+        if pk in history or rng.random() < LATE:
+            age = rng.uniform(0.5, newest[urgency])
+        else:
+            age = rng.uniform(0.05, 0.9) * answer_days[urgency]
+        opened = now - dt.timedelta(days=age)
         periods = policy.periods(urgency, opened)
         updates.append((db_datetime(opened), db_datetime(periods.answer_due), db_datetime(periods.due), pk))
     update_rows(WorkItem, "id", ("opened_at", "answer_due", "due"), updates)
