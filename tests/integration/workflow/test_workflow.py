@@ -195,3 +195,11 @@ def test_matrix_edits_are_versioned_and_recompute(shellshock, company):
     assert item.urgency == "S+"
     assert VulnerabilityUrgency.objects.get(vulnerability=item.vulnerability).matrix_version == row.version
     assert Vulnerability.objects.filter(urgency__value="S+").exists()
+
+
+def test_the_findings_export_carries_urgency_and_the_work_items_deadlines(shellshock, company):
+    from ismp.apps.findings.exporting import export_rows
+
+    [row] = [r for r in export_rows(company.csirt, {"vuln": "CVE-2014-6271"})]
+    assert (row["urgency"], row["work_item"], row["work_item_state"]) == ("S-", shellshock.pk, "new")
+    assert row["due"] == shellshock.due and row["answer_due"] == shellshock.answer_due

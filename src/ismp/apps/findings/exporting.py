@@ -4,8 +4,8 @@ Exports are streamed: rows come from the database in chunks and are written as t
 findings need no more memory than a thousand. CSV and XLSX cells go through the ledger's formula
 neutralisation (a leading ``'`` before ``= + - @``, tab or CR), as the inventory export does.
 
-The columns are :data:`EXPORT_COLUMNS`, in one place: urgency and deadline columns join them when the
-workflow computes those.
+The columns are :data:`EXPORT_COLUMNS`, in one place: with the vulnerability's urgency (対応緊急度) and the
+state and deadlines of the system's work item for it (登録期限, 完了期限) when there is one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -56,6 +57,11 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "confidence",
     "confirmed",
     "state",
+    "urgency",
+    "work_item",
+    "work_item_state",
+    "answer_due",
+    "due",
     "justification",
     "decision_note",
     "decided_by",
@@ -75,6 +81,7 @@ _FIELDS = (
     "vulnerability__title",
     "vulnerability__risk_level",
     "vulnerability__cvss_score",
+    "vulnerability__urgency__value",
     "component_key",
     "component__key",
     "component__cpe",
@@ -92,12 +99,30 @@ _FIELDS = (
     "closed_reason",
     "first_seen",
     "last_seen",
+    "item_pk",
+    "item_state",
+    "item_answer_due",
+    "item_due",
 )
 
 
 def export_rows(user: Any, filters: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     """The visible findings as plain rows keyed by EXPORT_COLUMNS (values typed: numbers, datetimes)."""
-    qs = finding_list(user, filters=filters, order="system").values_list(*_FIELDS)
+    from ismp.apps.workflow.models import WorkItem
+
+    item = WorkItem.objects.filter(
+        system_id=OuterRef("system_id"), vulnerability_id=OuterRef("vulnerability_id"), kind="security_info"
+    )
+    qs = (
+        finding_list(user, filters=filters, order="system")
+        .annotate(
+            item_pk=Subquery(item.values("pk")[:1]),
+            item_state=Subquery(item.values("state")[:1]),
+            item_answer_due=Subquery(item.values("answer_due")[:1]),
+            item_due=Subquery(item.values("due")[:1]),
+        )
+        .values_list(*_FIELDS)
+    )
     for values in qs.iterator(chunk_size=_CHUNK):
         row = dict(zip(_FIELDS, values, strict=True))
         component = _component(row)
@@ -118,6 +143,11 @@ def export_rows(user: Any, filters: dict[str, str] | None = None) -> Iterator[di
             "confidence": row["confidence"],
             "confirmed": row["confidence"] != Confidence.LOW or row["confirmed_at"] is not None,
             "state": row["state"],
+            "urgency": row["vulnerability__urgency__value"] or "",
+            "work_item": row["item_pk"],
+            "work_item_state": row["item_state"] or "",
+            "answer_due": row["item_answer_due"],
+            "due": row["item_due"],
             "justification": row["justification"],
             "decision_note": row["decision_note"],
             "decided_by": row["decided_by__username"] or "",
