@@ -168,41 +168,44 @@ class CriteriaIndex:
     def put(self, key: int, configurations: Sequence[Configuration]) -> None:
         """Index one vulnerability's configurations, replacing what was indexed under ``key``.
 
-        The components judged so far are judged again against this vulnerability's criteria only: what
-        they satisfy of every other vulnerability stays (a feed delta re-judges its own criteria, not
-        every criterion of the products it names)."""
-        self.discard(key)
-        self._configurations[key] = tuple(configurations)
+        Only the criteria that changed are judged again: the components judged so far lose what they
+        satisfied of the criteria the vulnerability no longer names and are judged against the criteria it
+        names anew; everything else they satisfy (of it and of every other vulnerability) stays. A feed
+        delta costs its changed criteria, not every criterion of the products it names."""
+        configurations = tuple(configurations)
+        before = self._configurations.get(key)
+        if before == configurations:
+            return  # re-published without a change of applicability: every judgement stands
+        old = set(all_criteria(before)) if before is not None else set()
+        criteria = set(all_criteria(configurations))
+        if before is not None:
+            self._filed.remove(key, self._places[key])
+            self._trees.pop(key, None)
+            self._rank.pop(key, None)
+        self._configurations[key] = configurations
         self._plain[key] = all(_plain_configuration(c) for c in configurations)
         if self._plain[key]:
             order = [m for c in configurations for node in c.nodes for m in node.matches]
             if len({m.criteria for m in order}) < len(order):
                 self._rank[key] = {m: i for i, m in reversed(list(enumerate(order)))}
-        criteria = set(all_criteria(configurations))
-        places = {self._filed.file(key, m) for m in criteria}
-        self._places[key] = places
-        judged = self._judged_of({product for product, _ in places})
-        if judged:
-            own = _Filed()  # this vulnerability's criteria alone, filed the same way
-            for criterion in criteria:
-                own.file(key, criterion)
-            for product, components in judged:
-                for component, found in components.items():
-                    _add(found, own.candidates(product, component, found.name), component)
+        self._places[key] = {self._filed.file(key, m) for m in criteria}
+        self._forget(key, old - criteria)
+        added = _Filed()  # the new criteria alone, filed the same way
+        places = {added.file(key, m) for m in criteria - old}
+        for product, components in self._judged_of({product for product, _ in places}):
+            for component, found in components.items():
+                _add(found, added.candidates(product, component, found.name), component)
 
     def discard(self, key: int) -> None:
         """Remove one vulnerability from the index (nothing happens if it is not there)."""
-        if key not in self._configurations:
+        before = self._configurations.pop(key, None)
+        if before is None:
             return
-        del self._configurations[key], self._plain[key]
+        del self._plain[key]
         self._rank.pop(key, None)
-        places = self._places.pop(key)
-        self._filed.remove(key, places)
+        self._filed.remove(key, self._places.pop(key))
         self._trees.pop(key, None)
-        for _, components in self._judged_of({product for product, _ in places}):
-            for found in components.values():
-                found.vulnerable.pop(key, None)
-                found.platform.pop(key, None)
+        self._forget(key, set(all_criteria(before)))
 
     def match(
         self, components: Iterable[ComponentRecord], only: Collection[int] | None = None
@@ -277,6 +280,23 @@ class CriteriaIndex:
                 satisfied[criterion].append(m)
             found = memo[ids] = evaluate_with(self._configurations[key], partial(_satisfying, satisfied))
         return found
+
+    def _forget(self, key: int, criteria: set[CpeMatch]) -> None:
+        """Drop what the judged components satisfied of these criteria of the vulnerability."""
+        if not criteria:
+            return
+        scratch = _Filed()
+        places = {scratch.file(key, m) for m in criteria}
+        for _, components in self._judged_of({product for product, _ in places}):
+            for found in components.values():
+                for side in (found.vulnerable, found.platform):
+                    pairs = side.get(key)
+                    if pairs:
+                        kept = [pair for pair in pairs if pair[0] not in criteria]
+                        if kept:
+                            side[key] = kept
+                        else:
+                            del side[key]
 
     def _judged_of(self, products: set[Product | None]) -> list[tuple[Product, dict[ComponentRecord, _Judged]]]:
         """The cached judgements a change of these products' criteria concerns (None: every product)."""
