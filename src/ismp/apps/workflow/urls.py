@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from ismp.apps.workflow import views
+from ismp.apps.workflow import drill_views, views
 
 urlpatterns: list[URLPattern] = [
     # work items (対応状況): list, export, one item with its action forms, the CSIRT's settings
@@ -16,4 +16,8 @@ urlpatterns: list[URLPattern] = [
     # the emergency response board (緊急対応ボード)
     path("board/", views.board_index, name="board-index"),
     path("board/<str:vuln_id>/", views.board_detail, name="board-detail"),
+    # response drills (対応訓練)
+    path("drills/", drill_views.drill_list, name="drill-list"),
+    path("drills/<int:pk>/", drill_views.drill_detail, name="drill-detail"),
+    path("drills/<int:pk>/end/", drill_views.drill_end, name="drill-end"),
 ]
