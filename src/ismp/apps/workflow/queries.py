@@ -167,19 +167,13 @@ def history(item: WorkItem) -> list[WorkItemEvent]:
 
 
 def allowed_actions(user: Any, item: WorkItem) -> list[machine.Action]:
-    """The actions ``user`` may attempt on ``item`` now (one form each on its page). The state machine only
-    needs the kind, state, urgency and service stop for this; values are checked when the action is taken."""
-    from ismp.apps.workflow.services import engine_actor
+    """The actions ``user`` may attempt on ``item`` now (one form each on its page); values are checked when
+    the action is taken."""
+    from ismp.apps.workflow.services import engine_actor, snapshot
 
     if not (user and user.is_authenticated and user.is_active):
         return []
-    snapshot = machine.Item(
-        kind=machine.Kind(item.kind),
-        state=machine.State(item.state),
-        urgency=item.urgency,
-        service_stopped_at=item.service_stopped_at,
-    )
-    return machine.allowed(snapshot, engine_actor(user, item))
+    return machine.allowed(snapshot(item), engine_actor(user, item))
 
 
 def can_override_urgency(user: Any) -> bool:

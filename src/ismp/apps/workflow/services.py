@@ -437,7 +437,7 @@ def _stored_urgencies(vuln_pks: set[int]) -> dict[int, engine.Urgency]:
 
 def _system_step(item: WorkItem, step: machine.Step, now: dt.datetime) -> None:
     before = audit.snapshot(item)
-    after = machine.apply(_snapshot(item), machine.SYSTEM, step, today=timezone.localdate(now), now=now)
+    after = machine.apply(snapshot(item), machine.SYSTEM, step, today=timezone.localdate(now), now=now)
     _store(item, after)
     _save(item, audit.SYSTEM_ACTOR, step.action.value, before, note=step.reason, now=now)
 
@@ -462,13 +462,13 @@ def transition(actor: Actor, item: WorkItem, step: machine.Step, *, version: int
         current = _locked(item.pk, version)
         who = engine_actor(actor.user, current)
         before = audit.snapshot(current)
-        snapshot = _snapshot(current)
+        seen = snapshot(current)
         try:
-            machine.check_role(snapshot, who, step.action)
+            machine.check_role(seen, who, step.action)
         except machine.Refused as refusal:
             raise Forbidden(str(refusal)) from refusal
         try:
-            after = machine.apply(snapshot, who, step, today=timezone.localdate(now), now=now)
+            after = machine.apply(seen, who, step, today=timezone.localdate(now), now=now)
         except machine.Refused as refusal:
             raise InputError(str(refusal), field=step.action.value) from refusal
         _store(current, after)
@@ -499,7 +499,8 @@ def _locked(pk: int, version: int) -> WorkItem:
     return item
 
 
-def _snapshot(item: WorkItem) -> machine.Item:
+def snapshot(item: WorkItem) -> machine.Item:
+    """The stored item as the state machine sees it."""
     return machine.Item(
         kind=machine.Kind(item.kind),
         state=machine.State(item.state),
