@@ -203,3 +203,13 @@ def test_the_findings_export_carries_urgency_and_the_work_items_deadlines(shells
     [row] = [r for r in export_rows(company.csirt, {"vuln": "CVE-2014-6271"})]
     assert (row["urgency"], row["work_item"], row["work_item_state"]) == ("S-", shellshock.pk, "new")
     assert row["due"] == shellshock.due and row["answer_due"] == shellshock.answer_due
+
+
+def test_a_rise_is_told_at_once_to_the_administrators(shellshock, company, committed):
+    from ismp.apps.notifications.models import Notification
+
+    with committed():
+        import_feed("kev", [FEEDS / "kev-2025.08.25.json.gz"])
+    told = Notification.objects.filter(event="finding.escalated", recipient=company.alice)
+    assert told.exists() and not told.filter(digest=True).exists()
+    assert all("CVE-2014-6271" in n.body for n in told.filter(channel="inbox"))

@@ -663,7 +663,9 @@ def announce_items(event: str, item_pks: Sequence[int], *, dedupe_suffix: str = 
             continue
         # the same items at the same urgencies announced twice send nothing new; a later rise is a new message
         key = ",".join(f"{s.work_item_id}:{s.urgency}" for s in sorted(subjects, key=lambda s: s.work_item_id or 0))
-        announce(event, subjects, dedupe=f"{event}:{dedupe_suffix}:{_digest(key)}", drill=is_drill)
+        # a rise is told at once whatever the new urgency; the rest follow the urgency (S+/S- at once, else digest)
+        immediate = True if event == "finding.escalated" else None
+        announce(event, subjects, dedupe=f"{event}:{dedupe_suffix}:{_digest(key)}", drill=is_drill, immediate=immediate)
 
 
 def _digest(text: str) -> str:
