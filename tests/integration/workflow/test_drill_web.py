@@ -11,8 +11,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from ismp.apps.audit.services import Actor
-from ismp.apps.workflow import drills
+from ismp.apps.workflow import drills, services
 from ismp.apps.workflow.models import Drill, WorkItem
+from ismp.engines.workflow import Action, Step
 
 
 def browser(company, username: str) -> Client:
@@ -201,3 +202,17 @@ def test_api_refuses_drills_to_other_roles(company, drill, username):
 
 def test_api_unknown_drill_is_404(company):
     assert api(company, "csirt").get("/api/drills/999999/").status_code == 404
+
+
+def test_counts_and_report_follow_the_participants_answers(company, drill):
+    item = WorkItem.objects.get(drill=drill, system=company.shop)
+    alice = Actor(company.alice, "test")
+    item = services.transition(alice, item, Step(Action.DECIDE, needed=True), version=item.version)
+    services.transition(alice, item, Step(Action.COMPLETE, evidence="patched"), version=item.version)
+    [row] = api(company, "auditor").get("/api/drills/").json()["results"]
+    assert (row["systems"], row["answered"], row["completed"]) == (2, 1, 1)
+    report = {r["organisation"]: r for r in api(company, "ciso").get(f"/api/drills/{drill.pk}/").json()["report"]}
+    assert report["Web事業部"]["not_answered"] == [] and report["Web事業部"]["median_hours_to_answer"] is not None
+    assert report["運用部"]["not_answered"] == ["Mail gateway"]
+    page = html.unescape(browser(company, "csirt").get(f"/drills/{drill.pk}/").content.decode())
+    assert "1 / 1" in page and "0 / 1" in page
