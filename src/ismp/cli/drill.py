@@ -21,7 +21,11 @@ def register(sub: Any) -> None:
     p.add_argument("--urgency", choices=URGENCIES, default="S+")
     p.add_argument("--system", action="append", default=[], metavar="NAME", help="a participating system (repeat)")
     p.add_argument(
-        "--organisation", action="append", default=[], metavar="CODE", help="every system of this organisation"
+        "--organisation",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="every system of this organisation and of those below it",
     )
     add_as(p)
     add_json(p)
@@ -54,27 +58,23 @@ def _drill(pk: int) -> Any:
 
 def cmd_start(args: argparse.Namespace) -> int:
     setup_django()
-    from ismp.apps.accounts.models import Organisation
     from ismp.apps.inventory.models import System
-    from ismp.apps.workflow.drills import start_drill
+    from ismp.apps.workflow.drills import participant_system_ids, start_drill
     from ismp.errors import NotFound
 
-    ids: set[int] = set()
+    ids: list[int] = []
     for name in args.system:
         pk = System.objects.filter(name=name).values_list("pk", flat=True).first()
         if pk is None:
             raise NotFound(f"no system named {name!r}")
-        ids.add(pk)
-    for code in args.organisation:
-        if not Organisation.objects.filter(code=code).exists():
-            raise NotFound(f"no organisation with code {code!r}")
-        ids.update(System.objects.filter(organisation__code=code).values_list("pk", flat=True))
+        ids.append(pk)
+    ids = participant_system_ids(args.organisation, ids)  # organisations with those below them
     drill = start_drill(
         cli_actor(args.as_user),
         name=args.name,
         vuln_title=args.title,
         urgency=args.urgency,
-        system_ids=sorted(ids),
+        system_ids=ids,
         description=args.description,
     )
     count = drill.work_items.count()

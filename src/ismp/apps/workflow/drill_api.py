@@ -19,7 +19,8 @@ from rest_framework.routers import DefaultRouter
 from ismp.apps.accounts.choices import Role
 from ismp.apps.audit.services import Actor
 from ismp.apps.workflow import drills
-from ismp.apps.workflow.drill_views import drills_with_counts, participant_system_ids, reads_drills
+from ismp.apps.workflow.drill_views import drills_with_counts, reads_drills
+from ismp.apps.workflow.drills import participant_system_ids
 from ismp.apps.workflow.models import Drill
 from ismp.engines.urgency import URGENCIES
 

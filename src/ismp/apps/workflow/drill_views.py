@@ -8,7 +8,6 @@ the app; a refused start or end is shown as a message with the status 400 or 403
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -30,18 +29,6 @@ from ismp.apps.workflow import drills, queries
 from ismp.apps.workflow.models import Drill
 from ismp.engines.urgency import URGENCIES
 from ismp.errors import Forbidden, InputError
-
-
-def participant_system_ids(organisation_codes: Iterable[str], system_ids: Iterable[int]) -> list[int]:
-    """The systems taking part: those chosen one by one plus every system of the chosen organisations and of
-    the organisations below them. An unknown organisation code is an input error, not silently skipped."""
-    ids = set(system_ids)
-    for code in organisation_codes:
-        organisations = queries.organisation_and_descendants(code)
-        if not organisations:
-            raise InputError(f"no organisation with code {code!r}", field="organisations")
-        ids.update(System.objects.filter(organisation__in=organisations).values_list("pk", flat=True))
-    return sorted(ids)
 
 
 def drills_with_counts() -> QuerySet[Drill]:
@@ -86,7 +73,7 @@ class DrillForm(forms.Form):
 
     def system_ids(self) -> list[int]:
         data = self.cleaned_data
-        return participant_system_ids((o.code for o in data["organisations"]), (s.pk for s in data["systems"]))
+        return drills.participant_system_ids((o.code for o in data["organisations"]), (s.pk for s in data["systems"]))
 
 
 def _require_reader(request: HttpRequest) -> None:

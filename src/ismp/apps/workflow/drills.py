@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from ismp.apps.audit.models import AuditAction
 from ismp.apps.audit.services import Actor
 from ismp.apps.inventory.models import System
 from ismp.apps.workflow.models import Drill, WorkItem, WorkItemEvent
+from ismp.apps.workflow.queries import organisation_and_descendants
 from ismp.apps.workflow.services import announce_items, current_policy
 from ismp.engines import urgency as engine
 from ismp.engines import workflow as machine
@@ -80,6 +81,18 @@ def start_drill(
         pks = [item.pk for item in items]
         transaction.on_commit(lambda: announce_items("drill", pks, dedupe_suffix=f"drill-{drill.pk}"))
     return drill
+
+
+def participant_system_ids(organisation_codes: Iterable[str], system_ids: Iterable[int]) -> list[int]:
+    """The systems taking part: those chosen one by one plus every system of the chosen organisations and of
+    the organisations below them. An unknown organisation code is an input error, not silently skipped."""
+    ids = set(system_ids)
+    for code in organisation_codes:
+        organisations = organisation_and_descendants(code)
+        if not organisations:
+            raise InputError(f"no organisation with code {code!r}", field="organisations")
+        ids.update(System.objects.filter(organisation__in=organisations).values_list("pk", flat=True))
+    return sorted(ids)
 
 
 def end_drill(actor: Actor, drill: Drill) -> Drill:
