@@ -19,7 +19,7 @@ from rest_framework.routers import DefaultRouter
 
 from ismp.apps.accounts.choices import Role
 from ismp.apps.audit.services import Actor
-from ismp.apps.workflow import drill_api, queries, services
+from ismp.apps.workflow import drill_api, queries, services, settings_api
 from ismp.apps.workflow.forms import ACTION_FORMS
 from ismp.apps.workflow.models import WorkItem
 from ismp.engines.urgency import URGENCIES
@@ -243,3 +243,4 @@ def register(router: DefaultRouter) -> None:
     router.register("workitems", WorkItemViewSet, basename="workitem")
     router.register("board", BoardViewSet, basename="board")
     drill_api.register(router)
+    settings_api.register(router)
