@@ -25,10 +25,11 @@ One state set serves both kinds; the kind decides which answers need approval::
     closed | done ──reopen (the finding came back)──▶ new
 
 Who may act: the system's administrators answer (decide, plan, complete, request an exception, record the
-service stop of an S+/S- item); the CSIRT may do all of that for any system and approves or rejects
-applications and plans; the CISO approves applications and plans too, and alone approves or rejects
-exceptions; the system's service owner records the grounds for not stopping on an S- item; the auditor
-changes nothing; ISMP itself (``SYSTEM``) closes, reopens, expires and records rescan verification.
+service stop of an S+/S- item); the CSIRT may do all of that for any system, approves or rejects
+applications and plans, and orders an S+/S- service stopped (停止指示); the CISO approves applications and
+plans too, orders a stop, and alone approves or rejects exceptions; the system's service owner records the
+grounds for not stopping on an S- item; the auditor changes nothing; ISMP itself (``SYSTEM``) closes,
+reopens, expires and records rescan verification.
 
 :func:`apply` returns the item after the action or raises :class:`Refused` saying why. Pure: no Django, no
 clock (``today`` and ``now`` are passed in), no database.
@@ -94,6 +95,7 @@ class Action(StrEnum):
     APPROVE_EXCEPTION = "approve_exception"
     REJECT_EXCEPTION = "reject_exception"
     EXPIRE_EXCEPTION = "expire_exception"
+    ORDER_STOP = "order_stop"
     RECORD_STOP = "record_stop"
     RECORD_RESUME = "record_resume"
     RECORD_NO_STOP_GROUNDS = "record_no_stop_grounds"
@@ -112,6 +114,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.APPROVE_EXCEPTION: "リスク受容承認 (approve the exception)",
     Action.REJECT_EXCEPTION: "リスク受容却下 (refuse the exception)",
     Action.EXPIRE_EXCEPTION: "exception expired",
+    Action.ORDER_STOP: "停止指示 (order the service stopped)",
     Action.RECORD_STOP: "サービス停止 (record the service stop)",
     Action.RECORD_RESUME: "サービス再開 (record the service resumption)",
     Action.RECORD_NO_STOP_GROUNDS: "継続理由 (grounds for not stopping)",
@@ -125,6 +128,7 @@ ACTION_LABELS: dict[Action, str] = {
 _ANSWER = frozenset({Action.DECIDE, Action.PLAN, Action.COMPLETE, Action.REQUEST_EXCEPTION})
 _APPROVAL = frozenset({Action.APPROVE, Action.REJECT})
 _CISO_ONLY = frozenset({Action.APPROVE_EXCEPTION, Action.REJECT_EXCEPTION})
+_ORDERS = frozenset({Action.ORDER_STOP})  # the CSIRT or the CISO orders an S+/S- service stopped
 _SERVICE_STOP = frozenset({Action.RECORD_STOP, Action.RECORD_RESUME})
 _SYSTEM_ONLY = frozenset({Action.EXPIRE_EXCEPTION, Action.VERIFY, Action.CLOSE, Action.REOPEN})
 
@@ -162,6 +166,8 @@ class Item:
     evidence: str = ""
     completed_on: date | None = None
     verified_at: datetime | None = None
+    stop_ordered_at: datetime | None = None
+    stop_order: str = ""  # the order as given (停止指示)
     service_stopped_at: datetime | None = None
     service_resumed_at: datetime | None = None
     no_stop_grounds: str = ""
@@ -228,6 +234,10 @@ def check_role(item: Item, actor: Actor, action: Action) -> None:
         if role is not Role.CISO:
             raise Refused(f"{label} may not {action.value}: only the CISO approves or refuses exceptions")
         return
+    if action in _ORDERS:
+        if role not in (Role.CSIRT, Role.CISO):
+            raise Refused(f"{label} may not {action.value}: the CSIRT or the CISO orders a service stopped")
+        return
     if action in _APPROVAL:
         if role not in (Role.CSIRT, Role.CISO):
             raise Refused(f"{label} may not {action.value}: the CSIRT or the CISO approves applications and plans")
@@ -255,6 +265,7 @@ _NEEDS: dict[Action, frozenset[State]] = {
     Action.APPROVE_EXCEPTION: frozenset({State.EXCEPTION_REQUESTED}),
     Action.REJECT_EXCEPTION: frozenset({State.EXCEPTION_REQUESTED}),
     Action.EXPIRE_EXCEPTION: frozenset({State.ACCEPTED}),
+    Action.ORDER_STOP: OPEN_STATES,
     Action.RECORD_STOP: OPEN_STATES,
     Action.RECORD_RESUME: frozenset(State) - {State.CLOSED},
     Action.RECORD_NO_STOP_GROUNDS: OPEN_STATES,
@@ -269,8 +280,8 @@ def _check_state(item: Item, action: Action) -> None:
     if item.state not in allowed_from:
         states = ", ".join(sorted(s.value for s in allowed_from))
         raise Refused(f"the work item is {item.state.value}: {action.value} is possible only when {states}")
-    if action is Action.RECORD_STOP and item.urgency not in ("S+", "S-"):
-        raise Refused(f"the work item is {item.urgency}: a service stop is recorded for S+ and S- only")
+    if action in (Action.ORDER_STOP, Action.RECORD_STOP) and item.urgency not in ("S+", "S-"):
+        raise Refused(f"the work item is {item.urgency}: a service stop is ordered and recorded for S+ and S- only")
     if action is Action.RECORD_RESUME and item.service_stopped_at is None:
         raise Refused("no service stop is recorded: record the stop before its resumption")
     if action is Action.RECORD_NO_STOP_GROUNDS and item.urgency != "S-":
@@ -370,6 +381,14 @@ def _expire_exception(item: Item, step: Step, today: date, now: datetime | None)
     return replace(item, state=item.resume_state or State.NEW, resume_state=None, last_note="exception expired")
 
 
+def _order_stop(item: Item, step: Step, today: date, now: datetime | None) -> Item:
+    _check_state(item, Action.ORDER_STOP)
+    at = step.at or now
+    if at is None:
+        raise Refused("the time of the order is required")
+    return replace(item, stop_ordered_at=at, stop_order=_text(step.reason, "the order (停止指示)"))
+
+
 def _record_stop(item: Item, step: Step, today: date, now: datetime | None) -> Item:
     _check_state(item, Action.RECORD_STOP)
     at = step.at or now
@@ -435,6 +454,7 @@ _HANDLERS = {
     Action.APPROVE_EXCEPTION: _approve_exception,
     Action.REJECT_EXCEPTION: _reject_exception,
     Action.EXPIRE_EXCEPTION: _expire_exception,
+    Action.ORDER_STOP: _order_stop,
     Action.RECORD_STOP: _record_stop,
     Action.RECORD_RESUME: _record_resume,
     Action.RECORD_NO_STOP_GROUNDS: _record_no_stop_grounds,

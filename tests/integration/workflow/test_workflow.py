@@ -213,3 +213,14 @@ def test_a_rise_is_told_at_once_to_the_administrators(shellshock, company, commi
     told = Notification.objects.filter(event="finding.escalated", recipient=company.alice)
     assert told.exists() and not told.filter(digest=True).exists()
     assert all("CVE-2014-6271" in n.body for n in told.filter(channel="inbox"))
+
+
+def test_the_csirt_orders_an_s_plus_service_stopped_and_the_administrator_records_it(shellshock, company):
+    with pytest.raises(Forbidden, match="orders a service stopped"):
+        services.transition(as_(company.alice), shellshock, Step(Action.ORDER_STOP, reason="stop"), version=1)
+    item = services.transition(
+        as_(company.csirt), shellshock, Step(Action.ORDER_STOP, reason="停止指示: 即時停止"), version=1
+    )
+    item = services.transition(as_(company.alice), item, Step(Action.RECORD_STOP), version=item.version)
+    assert item.stop_order == "停止指示: 即時停止" and item.stop_ordered_at <= item.service_stopped_at
+    assert list(item.events.values_list("action", flat=True)) == ["order_stop", "record_stop"]

@@ -108,6 +108,12 @@ def test_exceptions_need_the_ciso_and_expire_back_to_where_they_were() -> None:
 
 def test_service_stop_for_s_plus_and_grounds_for_s_minus() -> None:
     item = Item(Kind.SECURITY_INFO, urgency="S+")
+    with pytest.raises(Refused, match="the CSIRT or the CISO orders"):
+        apply(item, ADMIN, Step(Action.ORDER_STOP, reason="stop now"), today=TODAY, now=NOW)
+    item = run(item, (CSIRT, Step(Action.ORDER_STOP, reason="停止指示: 即時停止のうえ対応")))
+    assert item.stop_ordered_at == NOW and item.stop_order.startswith("停止指示")
+    with pytest.raises(Refused, match="S\\+ and S- only"):
+        apply(Item(Kind.SECURITY_INFO, urgency="A"), CISO, Step(Action.ORDER_STOP, reason="x"), today=TODAY, now=NOW)
     item = run(item, (ADMIN, Step(Action.RECORD_STOP, at=NOW)))
     with pytest.raises(Refused, match="before it stopped"):
         apply(item, ADMIN, Step(Action.RECORD_RESUME, at=NOW - timedelta(hours=1)), today=TODAY)
@@ -173,7 +179,7 @@ MAY_CAUSE: dict[Role, set[Action]] = {
     },
     Role.SERVICE_OWNER: {Action.RECORD_STOP, Action.RECORD_RESUME, Action.RECORD_NO_STOP_GROUNDS},
     Role.AUDITOR: set(),
-    Role.CISO: {Action.APPROVE, Action.REJECT, Action.APPROVE_EXCEPTION, Action.REJECT_EXCEPTION},
+    Role.CISO: {Action.APPROVE, Action.REJECT, Action.APPROVE_EXCEPTION, Action.REJECT_EXCEPTION, Action.ORDER_STOP},
     Role.CSIRT: {
         Action.DECIDE,
         Action.PLAN,
@@ -184,6 +190,7 @@ MAY_CAUSE: dict[Role, set[Action]] = {
         Action.RECORD_NO_STOP_GROUNDS,
         Action.APPROVE,
         Action.REJECT,
+        Action.ORDER_STOP,
     },
     Role.SYSTEM: {Action.EXPIRE_EXCEPTION, Action.VERIFY, Action.CLOSE, Action.REOPEN},
 }

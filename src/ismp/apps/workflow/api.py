@@ -62,6 +62,8 @@ class WorkItemSerializer(serializers.ModelSerializer[WorkItem]):
             "evidence",
             "completed_on",
             "verified_at",
+            "stop_ordered_at",
+            "stop_order",
             "service_stopped_at",
             "service_resumed_at",
             "no_stop_grounds",

@@ -119,6 +119,8 @@ def _carry(item: WorkItem, target: State, rng: random.Random, csirt: Actor, ciso
         return item
 
     if item.urgency in ("S+", "S-") and target is not State.NOT_NEEDED:
+        ordered = item.opened_at + (answered - item.opened_at) / 2
+        step(csirt, Step(Action.ORDER_STOP, reason="停止指示: 対策完了までサービスを停止すること", at=ordered))
         step(me, Step(Action.RECORD_STOP, at=answered))
     if target in (State.APPLIED, State.NOT_NEEDED):
         step(me, Step(Action.DECIDE, needed=False, reason=rng.choice(NOT_NEEDED_REASONS)))

@@ -215,6 +215,12 @@ class RecordResumeForm(StepForm):
     at = _moment(_("service resumed at (再開日時)"))
 
 
+class OrderStopForm(StepForm):
+    action = Action.ORDER_STOP
+    reason = _text(_("the order (停止指示)"), rows=2, help_text=_("What is to be stopped, and until when."))
+    at = _moment(_("ordered at (指示日時)"))
+
+
 class RecordNoStopGroundsForm(StepForm):
     action = Action.RECORD_NO_STOP_GROUNDS
     reason = _text(_("grounds for not stopping (継続理由)"), rows=3)
@@ -231,6 +237,7 @@ ACTION_FORMS: dict[Action, type[StepForm]] = {
         RequestExceptionForm,
         ApproveExceptionForm,
         RejectExceptionForm,
+        OrderStopForm,
         RecordStopForm,
         RecordResumeForm,
         RecordNoStopGroundsForm,

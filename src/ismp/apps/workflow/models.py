@@ -138,6 +138,8 @@ class WorkItem(models.Model):
     evidence = models.TextField(_("evidence of completion"), blank=True)
     completed_on = models.DateField(_("completed on (完了日)"), null=True, blank=True)
     verified_at = models.DateTimeField(_("verified by a rescan"), null=True, blank=True)
+    stop_ordered_at = models.DateTimeField(_("service stop ordered (停止指示)"), null=True, blank=True)
+    stop_order = models.TextField(_("the stop order"), blank=True)
     service_stopped_at = models.DateTimeField(_("service stopped"), null=True, blank=True)
     service_resumed_at = models.DateTimeField(_("service resumed"), null=True, blank=True)
     no_stop_grounds = models.TextField(_("grounds for not stopping (S-)"), blank=True)
