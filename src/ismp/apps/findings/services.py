@@ -25,6 +25,7 @@ changed, so it is never stale, whatever process changed the database.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import defaultdict
@@ -224,6 +225,10 @@ def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None],
             progress(f"{min(start + CHUNK, len(ids)):,} of {len(ids):,} systems")
         if every and run.holdings is not None:
             _keep_holdings(run.holdings, table, stamp[2])
+            # The index and the holdings are now millions of long-lived objects: out of the cyclic
+            # collector's sight, or its next full collection pauses an incremental run for seconds.
+            gc.collect()
+            gc.freeze()
         elif run.holdings is not None and ids:  # they know these systems' last change now
             changed = _last_change(ids)
             if changed is not None and (_HOLDINGS_CHANGED is None or changed > _HOLDINGS_CHANGED):

@@ -86,7 +86,8 @@ class _Filed:
     or everywhere (vendor or product a pattern)."""
 
     def __init__(self) -> None:
-        self.exact: dict[Product, dict[object, list[Entry]]] = defaultdict(lambda: defaultdict(list))
+        # by product, version key, then vulnerability (a popular version has hundreds)
+        self.exact: dict[Product, dict[object, dict[int, list[Entry]]]] = defaultdict(lambda: defaultdict(dict))
         # by product, then by vulnerability (a popular product has thousands: one is removed without a scan)
         self.scan: dict[Product, dict[int, list[Scanned]]] = defaultdict(dict)
         self.everywhere: list[Entry] = []
@@ -104,7 +105,7 @@ class _Filed:
             self.scan[name].setdefault(key, []).append((key, criterion, _bounds(criterion)))
             return name, _SCAN
         else:
-            self.exact[name][place].append((key, criterion))
+            self.exact[name][place].setdefault(key, []).append((key, criterion))
         return name, place
 
     def remove(self, key: int, places: Iterable[Place]) -> None:
@@ -114,7 +115,7 @@ class _Filed:
             elif version is _SCAN:
                 self.scan[product].pop(key, None)
             else:
-                self.exact[product][version] = [e for e in self.exact[product][version] if e[0] != key]
+                self.exact[product][version].pop(key, None)
 
     def candidates(self, product: Product, component: ComponentRecord, name: CpeName) -> list[Entry]:
         """The criteria that may hold for the component: ``judge`` decides each."""
@@ -136,9 +137,11 @@ class _Filed:
         exact = self.exact.get(product)
         if exact:
             if items is not None:
-                found += exact.get(order_key(version), ())
+                filed = exact.get(order_key(version))
+                if filed:
+                    found += [entry for entries in filed.values() for entry in entries]
             else:  # no comparable version: every exact criterion decides for itself (a low-confidence match)
-                found += [entry for entries in exact.values() for entry in entries]
+                found += [entry for by_key in exact.values() for entries in by_key.values() for entry in entries]
         return found + self.everywhere
 
 
@@ -331,8 +334,10 @@ def _add(found: _Judged, candidates: list[Entry], component: ComponentRecord) ->
 
 def _keys(hits: Hits, wanted: Collection[int] | None) -> Iterable[int]:
     """The keys of ``hits`` among ``wanted`` (all when None), walking the smaller of the two."""
-    if wanted is None:
+    if wanted is None or not hits:
         return hits
+    if isinstance(wanted, (set, frozenset)):
+        return hits.keys() & wanted  # in C, over the smaller side
     if len(wanted) < len(hits):
         return [key for key in wanted if key in hits]
     return [key for key in hits if key in wanted]
