@@ -15,8 +15,9 @@ systems that have it), and brings the findings in line, one transaction per chun
 - a "not affected" decision is kept as long as the component is the same: a component's identity
   includes its version, so an upgrade or downgrade makes a new finding to decide on.
 
-``match_vulnerabilities`` is the incremental run after a feed update: only the systems holding a product
-that the changed vulnerabilities name, and only those vulnerabilities' findings.
+``match_vulnerabilities`` is the incremental run after a feed update: only the components that the
+changed vulnerabilities' criteria hold for (found through the holdings, every system's components kept as
+shared records), the systems holding them, and only those vulnerabilities' findings.
 
 The index of decoded configurations lives as long as the process (the task runner's worker keeps it
 warm); every run checks each vulnerability's source records (id and digest) and re-reads only those that
