@@ -158,7 +158,7 @@ def test_findings_and_coverage_are_counted(estate):
     assert data.findings == {"open": 1}
     assert data.coverage.total.systems == 1 and data.coverage.total.required > 0  # the retired one needs none
     body = client_for(company.ciso).get(reverse("web:dashboard"), {"organisation": "WEB"}).content.decode()
-    gaps = f'{reverse("web:controls-gaps")}?organisation=WEB'
+    gaps = f"{reverse('web:controls-gaps')}?organisation=WEB"
     assert f'href="{gaps}"' in body
     assert client_for(company.ciso).get(gaps).status_code == 200
 
