@@ -227,7 +227,9 @@ def _run(ids: list[int], only: set[int] | None, progress: Callable[[str], None],
         if every and run.holdings is not None:
             _keep_holdings(run.holdings, table, stamp[2])
             # The index and the holdings are now millions of long-lived objects: out of the cyclic
-            # collector's sight, or its next full collection pauses an incremental run for seconds.
+            # collector's sight, or its next full collection pauses an incremental run for seconds. What the
+            # previous full match froze is unfrozen first, so its index, now dropped, is collected.
+            gc.unfreeze()
             gc.collect()
             gc.freeze()
         elif run.holdings is not None and ids:  # they know these systems' last change now
