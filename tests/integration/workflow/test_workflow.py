@@ -224,3 +224,16 @@ def test_the_csirt_orders_an_s_plus_service_stopped_and_the_administrator_record
     item = services.transition(as_(company.alice), item, Step(Action.RECORD_STOP), version=item.version)
     assert item.stop_order == "停止指示: 即時停止" and item.stop_ordered_at <= item.service_stopped_at
     assert list(item.events.values_list("action", flat=True)) == ["order_stop", "record_stop"]
+
+
+def test_risk_level_thresholds_are_part_of_the_matrix_version(shellshock, company):
+    cells = services.current_matrix().to_mapping()
+    with pytest.raises(InputError, match="threshold 2 .* must fall"):
+        services.set_matrix(as_(company.csirt), cells, note="bad", thresholds=[[7.0, 4], [9.0, 5]])
+    services.set_matrix(as_(company.csirt), cells, note="level 5 only at 10.0", thresholds=[[10.0, 5], [7.0, 4]])
+    item = WorkItem.objects.get(pk=shellshock.pk)
+    assert item.urgency == "A"  # CVSS 9.8 → level 4 now; remote, no tool → A
+    assert "→ level 4" in VulnerabilityUrgency.objects.get(vulnerability=item.vulnerability).explanation
+    assert services.current_thresholds() == ((10.0, 5), (7.0, 4))
+    services.set_matrix(as_(company.csirt), cells, note="cells only")  # thresholds kept
+    assert services.current_thresholds() == ((10.0, 5), (7.0, 4))

@@ -17,6 +17,8 @@ class UrgencyMatrix(models.Model):
 
     version = models.CharField(_("version"), max_length=64, unique=True)
     cells = models.JSONField(_("cells"))  # Matrix.to_mapping()
+    # CVSS base score → risk level: [[minimum score, level], …] highest first; empty: DESIGN.md's defaults
+    thresholds = models.JSONField(_("risk-level thresholds"), default=list, blank=True)
     note = models.TextField(_("why it changed"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

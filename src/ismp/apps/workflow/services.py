@@ -43,6 +43,7 @@ from ismp.apps.workflow.models import (
     WorkItem,
     WorkItemEvent,
 )
+from ismp.engines import severity
 from ismp.engines import urgency as engine
 from ismp.engines import workflow as machine
 from ismp.errors import Conflict, Forbidden, InputError
@@ -59,12 +60,51 @@ def current_matrix() -> engine.Matrix:
     return engine.DEFAULT_MATRIX if row is None else engine.Matrix.from_mapping(row.version, row.cells)
 
 
-def set_matrix(actor: Actor, cells: Mapping[str, Mapping[int | str, str]], *, note: str) -> UrgencyMatrix:
-    """Store a new version of the matrix (CSIRT only; audited) and recompute every urgency under it."""
+Thresholds = tuple[tuple[float, int], ...]
+
+
+def current_thresholds() -> Thresholds:
+    """CVSS base score → risk level in force: the newest matrix version's, else DESIGN.md's defaults."""
+    row = UrgencyMatrix.objects.order_by("-created_at", "-pk").values_list("thresholds", flat=True).first()
+    return tuple((float(score), int(level)) for score, level in row) if row else severity.DEFAULT_THRESHOLDS
+
+
+def _checked_thresholds(given: Sequence[Sequence[float | int]]) -> Thresholds:
+    """Thresholds as [[minimum score, level], …]: scores 0.1–10 strictly falling, levels 5…2 strictly falling."""
+    try:
+        pairs = tuple((float(score), int(level)) for score, level in given)
+    except (TypeError, ValueError) as exc:
+        raise InputError("thresholds are pairs [minimum CVSS score, risk level]", field="thresholds") from exc
+    for index, (score, level) in enumerate(pairs):
+        if not 0 < score <= 10 or level not in (2, 3, 4, 5):
+            raise InputError(
+                f"threshold {index + 1} ({score:g} → {level}): the score must be 0.1–10 and the level 2–5",
+                field="thresholds",
+            )
+        if index and (score >= pairs[index - 1][0] or level >= pairs[index - 1][1]):
+            raise InputError(
+                f"threshold {index + 1} ({score:g} → {level}): scores and levels must fall from one to the next",
+                field="thresholds",
+            )
+    if not pairs:
+        raise InputError("give at least one threshold", field="thresholds")
+    return pairs
+
+
+def set_matrix(
+    actor: Actor,
+    cells: Mapping[str, Mapping[int | str, str]],
+    *,
+    note: str,
+    thresholds: Sequence[Sequence[float | int]] | None = None,
+) -> UrgencyMatrix:
+    """Store a new version of the matrix and, optionally, of the risk-level thresholds (CSIRT only; audited)
+    and recompute every urgency under it. Without ``thresholds`` those in force are kept."""
     if actor.user is not None and not actor.user.is_csirt:
         raise Forbidden("only the CSIRT edits the urgency matrix")
     if not note.strip():
         raise InputError("say why the matrix changes", field="note")
+    levels = _checked_thresholds(thresholds) if thresholds is not None else current_thresholds()
     count = UrgencyMatrix.objects.count() + 1
     version = f"matrix-{count}-{timezone.now():%Y%m%d%H%M%S}"
     try:
@@ -73,7 +113,11 @@ def set_matrix(actor: Actor, cells: Mapping[str, Mapping[int | str, str]], *, no
         raise InputError(str(exc), field="cells") from exc
     with transaction.atomic():
         row = UrgencyMatrix.objects.create(
-            version=version, cells=matrix.to_mapping(), note=note.strip(), created_by=actor.user
+            version=version,
+            cells=matrix.to_mapping(),
+            thresholds=[list(pair) for pair in levels],
+            note=note.strip(),
+            created_by=actor.user,
         )
         audit.record(actor, AuditAction.CREATE, row, None, audit.snapshot(row))
         recompute_urgency(None, actor=actor)
@@ -155,15 +199,20 @@ def _risk_basis(severity_basis: str) -> str:
     return severity_basis.rsplit(" → ", 1)[0] if " → " in severity_basis else severity_basis
 
 
-def decide_urgencies(vuln_pks: Sequence[int], matrix: engine.Matrix | None = None) -> dict[int, engine.Urgency]:
-    """The urgency of each vulnerability from its stored inputs, in a few queries per chunk."""
+def decide_urgencies(
+    vuln_pks: Sequence[int], matrix: engine.Matrix | None = None, thresholds: Thresholds | None = None
+) -> dict[int, engine.Urgency]:
+    """The urgency of each vulnerability from its stored inputs, in a few queries per chunk. A CVSS score
+    gives the risk level through the thresholds in force; without one, the level the feeds gave (from a
+    JVN/CNA severity word) stands."""
     matrix = matrix or current_matrix()
+    thresholds = thresholds or current_thresholds()
     result: dict[int, engine.Urgency] = {}
     for start in range(0, len(vuln_pks), CHUNK):
         chunk = vuln_pks[start : start + CHUNK]
         rows = list(
             Vulnerability.objects.filter(pk__in=chunk).values_list(
-                "pk", "vuln_id", "risk_level", "severity_basis", "attack_vector", "cvss_vector"
+                "pk", "vuln_id", "risk_level", "cvss_score", "severity_basis", "attack_vector", "cvss_vector"
             )
         )
         evidence: dict[str, list[engine.Evidence]] = defaultdict(list)
@@ -174,7 +223,9 @@ def decide_urgencies(vuln_pks: Sequence[int], matrix: engine.Matrix | None = Non
             found = _evidence(source, date, reference, details or {})
             if found is not None:
                 evidence[vuln_id].append(found)
-        for pk, vuln_id, level, basis, attack_vector, vector in rows:
+        for pk, vuln_id, level, score, basis, attack_vector, vector in rows:
+            if score is not None and score > 0:
+                level = severity.risk_level(score, thresholds)
             given = engine.UrgencyInput(
                 level or 1, _risk_basis(basis), attack_vector or vector or "", tuple(evidence[vuln_id])
             )

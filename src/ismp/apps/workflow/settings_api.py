@@ -3,7 +3,8 @@ signed in reads them (they decide every deadline); only the CSIRT changes them, 
 version (the matrix's change recomputes every urgency).
 
     GET  /api/urgency-settings/          the matrix in force, its versions, the response policy
-    POST /api/urgency-settings/matrix/   {"cells": {"remote_tool": {"5": "S+", …}, …}, "note": "why"}
+    POST /api/urgency-settings/matrix/   {"cells": {"remote_tool": {"5": "S+", …}, …}, "note": "why",
+                                          "thresholds": [[9.0, 5], [7.0, 4], [4.0, 3], [0.1, 2]] (optional)}
     POST /api/urgency-settings/policy/   {"answer_days": {"S+": 1, …}, "deadline_days": {…}, "business_days": false}
 """
 
@@ -31,6 +32,11 @@ class MatrixChangeSerializer(serializers.Serializer[Any]):
         help_text="attack possibility (remote_tool, remote_no_tool, not_remote) → risk level 5…1 → S+/S-/A/B",
     )
     note = serializers.CharField(help_text="why the matrix changes")
+    thresholds = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        required=False,
+        help_text="CVSS base score → risk level, highest first: [[9.0, 5], [7.0, 4], [4.0, 3], [0.1, 2]]",
+    )
 
 
 class PolicyChangeSerializer(serializers.Serializer[Any]):
@@ -44,7 +50,11 @@ def _settings() -> dict[str, Any]:
     policy = services.current_policy()
     versions = UrgencyMatrix.objects.select_related("created_by").order_by("-created_at", "-pk")
     return {
-        "matrix": {"version": matrix.version, "cells": matrix.to_mapping()},
+        "matrix": {
+            "version": matrix.version,
+            "cells": matrix.to_mapping(),
+            "thresholds": [list(pair) for pair in services.current_thresholds()],
+        },
         "matrix_versions": [
             {
                 "version": row.version,
@@ -78,7 +88,10 @@ class UrgencySettingsViewSet(viewsets.ViewSet):
         """Store a new version of the matrix (CSIRT); every urgency is decided again under it."""
         form = MatrixChangeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.set_matrix(Actor(request.user, "api"), form.validated_data["cells"], note=form.validated_data["note"])
+        data = form.validated_data
+        services.set_matrix(
+            Actor(request.user, "api"), data["cells"], note=data["note"], thresholds=data.get("thresholds")
+        )
         return Response(_settings())
 
     @extend_schema(request=PolicyChangeSerializer, responses={200: dict})
