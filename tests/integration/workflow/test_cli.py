@@ -134,7 +134,7 @@ def test_urgency_show(company, items, capsys):  # noqa: F811
 
 def test_urgency_recompute(company, items, capsys):  # noqa: F811
     vulnerability = items.postfix.vulnerability
-    vulnerability.risk_level, vulnerability.attack_vector = 2, "LOCAL"
+    vulnerability.risk_level, vulnerability.cvss_score, vulnerability.attack_vector = 2, 3.3, "LOCAL"
     vulnerability.save()
     code, _, err = run(capsys, "urgency", "recompute", "--all", "--as", "alice")
     assert code == 77 and "the CSIRT does" in err
