@@ -49,6 +49,20 @@ def cli_actor(username: str | None) -> Any:
     return Actor(None, "cli", label=f"cli:{login}")
 
 
+class Operator:
+    """The local operator: sees everything (used only when no --as is given)."""
+
+    is_authenticated = True
+    is_active = True
+    sees_everything = True
+    pk = None
+
+
+def scoped_user(actor: Any) -> Any:
+    """The user reads are scoped to: the ``--as`` user, else the local operator who sees everything."""
+    return actor.user if actor.user is not None else Operator()
+
+
 def add_json(parser: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from ismp.cli.common import add_as, add_json, cli_actor, emit, setup_django
+from ismp.cli.common import add_as, add_json, cli_actor, emit, scoped_user, setup_django
 from ismp.engines.controls import Control, ControlStatus, GateKind, GateResult
 
 
@@ -57,10 +57,7 @@ def register(sub: Any) -> None:
 
 
 def _user(args: argparse.Namespace) -> Any:
-    from ismp.cli.inventory import _Operator
-
-    actor = cli_actor(args.as_user)
-    return actor.user if actor.user is not None else _Operator()
+    return scoped_user(cli_actor(args.as_user))
 
 
 def _system(args: argparse.Namespace) -> Any:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ismp.cli.common import add_as, add_json, cli_actor, emit, err, setup_django
+from ismp.cli.common import add_as, add_json, cli_actor, emit, err, scoped_user, setup_django
 
 STATES = ("open", "closed", "not_affected")
 CONFIDENCES = ("high", "medium", "low")
@@ -82,10 +82,7 @@ def _filters(args: argparse.Namespace) -> dict[str, str]:
 
 def _user(args: argparse.Namespace) -> Any:
     """The user the command is scoped to: --as USER, else the local operator who sees everything."""
-    from ismp.cli.inventory import _Operator
-
-    actor = cli_actor(args.as_user)
-    return actor.user if actor.user is not None else _Operator()
+    return scoped_user(cli_actor(args.as_user))
 
 
 def cmd_list(args: argparse.Namespace) -> int:

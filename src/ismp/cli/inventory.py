@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ismp.cli.common import add_as, add_json, cli_actor, emit, err, setup_django
+from ismp.cli.common import add_as, add_json, cli_actor, emit, err, scoped_user, setup_django
 from ismp.errors import InputError
 
 
@@ -92,7 +92,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.fmt in ("cyclonedx-json", "spdx-json") and not args.system:
         raise InputError(f"--format {args.fmt} exports one system's SBOM: name it with --system", field="system")
     actor = cli_actor(args.as_user)
-    user = actor.user if actor.user is not None else _Operator()
+    user = scoped_user(actor)
     with err.status("Exporting…"):
         data = _sbom(user, args.system, args.fmt) if args.system else export_inventory(user, args.fmt)
     if args.output:
@@ -121,7 +121,7 @@ def cmd_suggest_cpe(args: argparse.Namespace) -> int:
     from ismp.errors import NotFound
 
     actor = cli_actor(args.as_user)
-    systems = systems_for(actor.user if actor.user is not None else _Operator())
+    systems = systems_for(scoped_user(actor))
     if args.system:
         systems = systems.filter(name=args.system)
         if not systems.exists():
@@ -162,7 +162,7 @@ def cmd_apply_cpe(args: argparse.Namespace) -> int:
     from ismp.errors import NotFound
 
     actor = cli_actor(args.as_user)
-    systems = systems_for(actor.user if actor.user is not None else _Operator())
+    systems = systems_for(scoped_user(actor))
     component = Component.objects.filter(pk=args.component, system__in=systems).select_related("system").first()
     if component is None:
         raise NotFound(f"component {args.component} does not exist or is not visible to you")
@@ -173,12 +173,3 @@ def cmd_apply_cpe(args: argparse.Namespace) -> int:
         f"{saved.system.name}: {saved} now has the CPE {saved.cpe}",
     )
     return 0
-
-
-class _Operator:
-    """The local operator: sees everything (used only when no --as is given)."""
-
-    is_authenticated = True
-    is_active = True
-    sees_everything = True
-    pk = None

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ismp.cli.common import add_as, cli_actor, err, setup_django
+from ismp.cli.common import add_as, cli_actor, err, scoped_user, setup_django
 
 FORMATS = ("xlsx", "pdf")
 
@@ -40,10 +40,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     setup_django()
     from ismp.apps.dashboard.reports import build_report, write_report
-    from ismp.cli.inventory import _Operator
 
-    actor = cli_actor(args.as_user)
-    user = actor.user if actor.user is not None else _Operator()
+    user = scoped_user(cli_actor(args.as_user))
     report = build_report(user, args.kind, organisation=args.organisation)
     with args.output.open("wb") as stream:
         write_report(report, args.fmt, stream)

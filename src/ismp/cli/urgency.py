@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ismp.cli.common import add_as, add_json, cli_actor, emit, err, setup_django
+from ismp.cli.common import add_as, add_json, cli_actor, emit, err, scoped_user, setup_django
 
 
 def register(sub: Any) -> None:
@@ -38,12 +38,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     from ismp.apps.findings.queries import findings_for
     from ismp.apps.workflow.models import VulnerabilityUrgency
     from ismp.apps.workflow.queries import is_overdue, user_time_zone, work_items_for
-    from ismp.cli.inventory import _Operator
     from ismp.engines.urgency import RESPONSE_STANDARDS, AttackPossibility
     from ismp.errors import NotFound
 
     actor = cli_actor(args.as_user)
-    user = actor.user if actor.user is not None else _Operator()
+    user = scoped_user(actor)
     finding = findings_for(user).select_related("system", "vulnerability").filter(pk=args.finding).first()
     if finding is None:
         raise NotFound(f"finding {args.finding} does not exist or is not visible to you")
