@@ -254,12 +254,12 @@ def recompute_urgency(vuln_pks: Iterable[int] | None, *, actor: Actor = audit.SY
     recorded with the new explanation. Items with an analyst's override keep it."""
     pks = sorted(set(vuln_pks)) if vuln_pks is not None else list(Vulnerability.objects.values_list("pk", flat=True))
     report = UrgencyReport(vulnerabilities=len(pks))
-    matrix = current_matrix()
+    matrix, thresholds = current_matrix(), current_thresholds()
     policy = current_policy()
     now = timezone.now()
     for start in range(0, len(pks), CHUNK):
         chunk = pks[start : start + CHUNK]
-        decided = decide_urgencies(chunk, matrix)
+        decided = decide_urgencies(chunk, matrix, thresholds)
         with transaction.atomic():
             stored = {
                 row.vulnerability_id: row for row in VulnerabilityUrgency.objects.filter(vulnerability_id__in=chunk)
@@ -473,17 +473,18 @@ def _sync_chunk(pairs: list[tuple[int, int]], policy: Policy, now: dt.datetime, 
 
 
 def _stored_urgencies(vuln_pks: set[int]) -> dict[int, engine.Urgency]:
-    """Stored urgencies, deciding (and storing) the ones not decided yet."""
-    found: dict[int, engine.Urgency] = {}
-    for row in VulnerabilityUrgency.objects.filter(vulnerability_id__in=vuln_pks):
-        found[row.vulnerability_id] = engine.Urgency(
+    """Stored urgencies, deciding (and storing) first the ones not decided yet."""
+    missing = vuln_pks - set(
+        VulnerabilityUrgency.objects.filter(vulnerability_id__in=vuln_pks).values_list("vulnerability_id", flat=True)
+    )
+    if missing:
+        recompute_urgency(missing)
+    return {
+        row.vulnerability_id: engine.Urgency(
             row.value, row.level, engine.AttackPossibility(row.possibility), row.explanation, row.matrix_version
         )
-    missing = sorted(vuln_pks - found.keys())
-    if missing:
-        found.update(decide_urgencies(missing))
-        recompute_urgency(missing)
-    return found
+        for row in VulnerabilityUrgency.objects.filter(vulnerability_id__in=vuln_pks)
+    }
 
 
 def _system_step(item: WorkItem, step: machine.Step, now: dt.datetime) -> None:
