@@ -10,33 +10,26 @@ state and deadlines of the system's work item for it (登録期限, 完了期限
 
 from __future__ import annotations
 
-import csv
-import json
-import re
-import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
 from django.db.models import OuterRef, Subquery
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 
+from ismp.apps import tables
 from ismp.apps.findings.choices import Confidence, FindingState
 from ismp.apps.findings.queries import finding_list, findings_for
 from ismp.apps.inventory.models import System
 from ismp.engines.inventory.component import make_component
-from ismp.engines.inventory.ledger import neutralise
 from ismp.engines.inventory.records import ComponentRecord
 from ismp.engines.vex import Status, VexStatement, write_cyclonedx_vex, write_openvex
 from ismp.errors import InputError
 
-EXPORT_FORMATS = ("csv", "xlsx", "json")
+EXPORT_FORMATS = tables.FORMATS
 VEX_FORMATS = {"cyclonedx": ".vex.cdx.json", "openvex": ".openvex.json"}
 CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
+    **tables.CONTENT_TYPES,
     "cyclonedx": "application/vnd.cyclonedx+json",
     "openvex": "application/json",
 }
@@ -72,7 +65,6 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 )
 SHEET_NAME = "findings"
 _CHUNK = 2000
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FIELDS = (
     "pk",
     "system__name",
@@ -185,99 +177,14 @@ def component_from_key(key: str) -> ComponentRecord:
     return ComponentRecord(0, part=part, vendor=vendor, product=product, version=version)
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
-
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-# --------------------------------------------------------------------------------------------- writers
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """CSV lines, UTF-8 with a BOM for spreadsheet programs, every cell neutralised."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        yield writer.writerow([neutralise(_text(row[c])) for c in EXPORT_COLUMNS])
-
-
-def json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """One JSON document ``{"format": "ismp-findings", "version": 1, "findings": […]}``, written a row at
-    a time."""
-    yield '{"format": "ismp-findings", "version": 1, "columns": ' + json.dumps(EXPORT_COLUMNS) + ', "findings": ['
-    separator = "\n"
-    for row in rows:
-        yield separator + json.dumps({c: _json_value(row[c]) for c in EXPORT_COLUMNS}, ensure_ascii=False)
-        separator = ",\n"
-    yield "\n]}\n"
-
-
-def write_xlsx(rows: Iterator[dict[str, Any]], stream: IO[bytes]) -> None:
-    """One sheet, "findings", written row by row (openpyxl's write-only mode); numbers stay numbers, text
-    is neutralised and stripped of the control characters XML cannot carry."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_NAME)
-    sheet.append(list(EXPORT_COLUMNS))
-    for row in rows:
-        sheet.append([_xlsx_cell(row[c]) for c in EXPORT_COLUMNS])
-    workbook.save(stream)
-
-
-def _xlsx_cell(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return neutralise(_XML_ILLEGAL.sub("", _text(value)))
-
-
 def write_export(user: Any, fmt: str, stream: IO[bytes], filters: dict[str, str] | None = None) -> None:
     """Write the findings visible to ``user`` in ``fmt`` to a binary stream (the CLI's way)."""
-    _check_format(fmt)
-    rows = export_rows(user, filters)
-    if fmt == "xlsx":
-        write_xlsx(rows, stream)
-        return
-    for chunk in csv_chunks(rows) if fmt == "csv" else json_chunks(rows):
-        stream.write(chunk.encode("utf-8"))
+    tables.write_table(export_rows(user, filters), EXPORT_COLUMNS, SHEET_NAME, fmt, stream)
 
 
 def export_download(user: Any, fmt: str, filters: dict[str, str] | None = None) -> HttpResponse:
-    """The export as a streamed download; XLSX is spooled to a temporary file first (a zip needs its end
-    written last), CSV and JSON stream straight from the database."""
-    _check_format(fmt)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    filename = f"ismp-findings-{stamp}.{fmt}"
-    response: HttpResponse
-    if fmt == "xlsx":
-        spool = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes it
-        write_xlsx(export_rows(user, filters), spool)
-        spool.seek(0)
-        response = FileResponse(spool, content_type=CONTENT_TYPES[fmt])  # type: ignore[assignment]
-    else:
-        chunks = csv_chunks(export_rows(user, filters)) if fmt == "csv" else json_chunks(export_rows(user, filters))
-        response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])  # type: ignore[assignment]
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in EXPORT_FORMATS:
-        raise InputError(f"unknown format {fmt!r}; expected csv, xlsx or json", field="format")
+    """The export as a streamed download (XLSX spooled first)."""
+    return tables.download(lambda: export_rows(user, filters), EXPORT_COLUMNS, SHEET_NAME, fmt)
 
 
 # ------------------------------------------------------------------------------------------------- VEX

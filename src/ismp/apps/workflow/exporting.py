@@ -7,23 +7,14 @@ numbers stay numbers. Times are written in the current time zone (the user's, se
 
 from __future__ import annotations
 
-import csv
-import json
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import IO, Any
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 
-from ismp.apps.findings.exporting import CONTENT_TYPES, EXPORT_FORMATS
-from ismp.apps.findings.exporting import _json_value as json_value
-from ismp.apps.findings.exporting import _text as cell_text
-from ismp.apps.findings.exporting import _xlsx_cell as xlsx_cell
+from ismp.apps import tables
 from ismp.apps.workflow.queries import Board, is_overdue, work_item_list
-from ismp.engines.inventory.ledger import neutralise
-from ismp.errors import InputError
 
 WORK_ITEM_COLUMNS: tuple[str, ...] = (
     "id",
@@ -135,83 +126,26 @@ def board_rows(board: Board) -> Iterator[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------- writers
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_chunks(rows: Iterator[dict[str, Any]], columns: Sequence[str]) -> Iterator[str]:
-    """CSV lines, UTF-8 with a BOM for spreadsheet programs, every cell neutralised."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow([neutralise(cell_text(row[c])) for c in columns])
-
-
-def json_chunks(rows: Iterator[dict[str, Any]], columns: Sequence[str], name: str) -> Iterator[str]:
-    """``{"format": "ismp-<name>", "version": 1, "columns": […], "<name>": […]}``, a row at a time."""
-    yield f'{{"format": "ismp-{name}", "version": 1, "columns": {json.dumps(list(columns))}, "{name}": ['
-    separator = "\n"
-    for row in rows:
-        yield separator + json.dumps({c: json_value(row[c]) for c in columns}, ensure_ascii=False)
-        separator = ",\n"
-    yield "\n]}\n"
-
-
-def write_xlsx(rows: Iterator[dict[str, Any]], columns: Sequence[str], sheet_name: str, stream: IO[bytes]) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_name)
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append([xlsx_cell(_naive(row[c])) for c in columns])
-    workbook.save(stream)
-
-
-def _naive(value: Any) -> Any:
-    return value.replace(tzinfo=None) if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) else value
-
-
-def check_format(fmt: str) -> None:
-    if fmt not in EXPORT_FORMATS:
-        raise InputError(f"unknown format {fmt!r}; expected csv, xlsx or json", field="format")
+def _xlsx_cell(value: Any) -> Any:
+    """Times are already in the user's zone (``_local``): the sheet shows them without an offset."""
+    naive = value.replace(tzinfo=None) if getattr(value, "tzinfo", None) else value
+    return tables.xlsx_cell(naive)
 
 
 def write_work_items(user: Any, fmt: str, stream: IO[bytes], filters: dict[str, str] | None = None) -> None:
     """Write the work items visible to ``user`` in ``fmt`` to a binary stream (the CLI's way)."""
-    check_format(fmt)
-    rows = work_item_rows(user, filters)
-    if fmt == "xlsx":
-        write_xlsx(rows, WORK_ITEM_COLUMNS, "workitems", stream)
-        return
-    chunks = csv_chunks(rows, WORK_ITEM_COLUMNS) if fmt == "csv" else json_chunks(rows, WORK_ITEM_COLUMNS, "workitems")
-    for chunk in chunks:
-        stream.write(chunk.encode("utf-8"))
+    tables.write_table(work_item_rows(user, filters), WORK_ITEM_COLUMNS, "workitems", fmt, stream, _xlsx_cell)
 
 
 def work_items_download(user: Any, fmt: str, filters: dict[str, str] | None = None) -> HttpResponse:
     """The work items as a download: CSV and JSON streamed, XLSX spooled to a temporary file first."""
-    check_format(fmt)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response: HttpResponse
-    if fmt == "xlsx":
-        spool = tempfile.TemporaryFile()  # noqa: SIM115  # FileResponse closes it
-        write_work_items(user, fmt, spool, filters)
-        spool.seek(0)
-        response = FileResponse(spool, content_type=CONTENT_TYPES[fmt])  # type: ignore[assignment]
-    else:
-        rows = work_item_rows(user, filters)
-        chunks = (
-            csv_chunks(rows, WORK_ITEM_COLUMNS) if fmt == "csv" else json_chunks(rows, WORK_ITEM_COLUMNS, "workitems")
-        )
-        response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])  # type: ignore[assignment]
-    response["Content-Disposition"] = f'attachment; filename="ismp-workitems-{stamp}.{fmt}"'
-    return response
+    return tables.download(lambda: work_item_rows(user, filters), WORK_ITEM_COLUMNS, "workitems", fmt, _xlsx_cell)
 
 
 def board_csv(board: Board) -> HttpResponse:
     """The emergency response board of one vulnerability as CSV."""
-    body = "".join(csv_chunks(board_rows(board), BOARD_COLUMNS))
-    response = HttpResponse(body, content_type=CONTENT_TYPES["csv"])
+    body = "".join(tables.csv_chunks(board_rows(board), BOARD_COLUMNS))
+    response = HttpResponse(body, content_type=tables.CONTENT_TYPES["csv"])
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in board.vulnerability.vuln_id)
     response["Content-Disposition"] = f'attachment; filename="ismp-board-{safe}.csv"'
     return response

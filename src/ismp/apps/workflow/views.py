@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ismp.apps.audit.services import Actor
-from ismp.apps.findings.exporting import EXPORT_FORMATS
 from ismp.apps.inventory.queries import systems_for
+from ismp.apps.tables import FORMATS as EXPORT_FORMATS
 from ismp.apps.web.views import is_htmx_partial, paginate
 from ismp.apps.workflow import queries, services
 from ismp.apps.workflow.exporting import board_csv, work_items_download
